@@ -1,0 +1,3 @@
+from . import return_order_create_wizard
+from . import return_order_create_wizard_line
+from . import return_order_reject_wizard
