@@ -1,0 +1,58 @@
+from odoo import fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    return_order_id = fields.Many2one(
+        "return.order", index="btree_not_null", readonly=True, copy=False
+    )
+    return_order_ids = fields.Many2many(
+        "return.order", compute="_compute_return_order_ids", string="Return Orders"
+    )
+    return_order_count = fields.Integer(compute="_compute_return_order_ids")
+
+    def _compute_return_order_ids(self):
+        sale_orders = self.invoice_line_ids.sale_line_ids.order_id
+        returns = self.env["return.order"].search(
+            [("sale_order_id", "in", sale_orders.ids)]
+        )
+        for move in self:
+            orders = move.return_order_id
+            if move.move_type == "out_invoice":
+                move_sales = move.invoice_line_ids.sale_line_ids.order_id
+                orders |= returns.filtered(lambda r: r.sale_order_id in move_sales)
+            move.return_order_ids = orders
+            move.return_order_count = len(orders)
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        self.return_order_id._reopen_unresolved()
+        return res
+
+    def button_draft(self):
+        res = super().button_draft()
+        self.return_order_id._reopen_unresolved()
+        return res
+
+    def unlink(self):
+        # Deleting a credit note must undo its effect on the return; the
+        # deletion guard itself stays with account.move.
+        orders = self.return_order_id
+        res = super().unlink()
+        orders.exists()._reopen_unresolved()
+        return res
+
+    def action_view_return_orders(self):
+        return self.return_order_ids._action_view_self()
+
+    def _return_action_view(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_refund_type"
+        )
+        if len(self) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = self.id
+        else:
+            action["domain"] = [("id", "in", self.ids)]
+        return action

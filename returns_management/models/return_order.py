@@ -1,0 +1,320 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+RETURN_STATES = [
+    ("draft", "Draft"),
+    ("to_approve", "To Approve"),
+    ("approved", "Approved"),
+    ("received", "Received"),
+    ("done", "Done"),
+    ("rejected", "Rejected"),
+    ("cancel", "Cancelled"),
+]
+
+
+class ReturnOrder(models.Model):
+    _name = "return.order"
+    _description = "Return Order"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "date_request desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Reference", default="/", required=True, copy=False, readonly=True
+    )
+    state = fields.Selection(
+        RETURN_STATES,
+        default="draft",
+        required=True,
+        copy=False,
+        readonly=True,
+        tracking=True,
+        index=True,
+        group_expand=True,
+    )
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Sale Order",
+        required=True,
+        index=True,
+        check_company=True,
+        tracking=True,
+        domain="[('state', '=', 'sale')]",
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_from_sale_order",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_from_sale_order",
+        store=True,
+        precompute=True,
+        required=True,
+        index=True,
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        compute="_compute_from_sale_order",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+    )
+    currency_id = fields.Many2one(related="sale_order_id.currency_id")
+    picking_id = fields.Many2one(
+        "stock.picking",
+        string="Original Delivery",
+        compute="_compute_picking_id",
+        store=True,
+        readonly=False,
+        check_company=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+    origin = fields.Selection(
+        [
+            ("backend", "Back Office"),
+            ("portal", "Portal"),
+            ("email", "E-mail"),
+            ("api", "API"),
+        ],
+        default="backend",
+        required=True,
+    )
+    date_request = fields.Datetime(
+        string="Requested On", default=fields.Datetime.now, required=True, copy=False
+    )
+    date_approved = fields.Datetime(string="Approved On", readonly=True, copy=False)
+    date_received = fields.Datetime(string="Received On", readonly=True, copy=False)
+    date_done = fields.Datetime(string="Done On", readonly=True, copy=False)
+    reject_reason = fields.Text(string="Rejection Reason", readonly=True, copy=False)
+    note = fields.Html()
+    line_ids = fields.One2many("return.order.line", "order_id", copy=True)
+    amount_untaxed = fields.Monetary(
+        compute="_compute_amount_untaxed", store=True, string="Untaxed Amount"
+    )
+    return_picking_ids = fields.One2many(
+        "stock.picking", "return_order_id", string="Return Receipts"
+    )
+    credit_note_ids = fields.One2many(
+        "account.move",
+        "return_order_id",
+        string="Credit Notes",
+        domain=[("move_type", "=", "out_refund")],
+    )
+    return_picking_count = fields.Integer(compute="_compute_document_counts")
+    credit_note_count = fields.Integer(compute="_compute_document_counts")
+
+    @api.depends("sale_order_id")
+    def _compute_from_sale_order(self):
+        for order in self:
+            sale = order.sale_order_id
+            order.partner_id = sale.partner_id or order.partner_id
+            order.company_id = sale.company_id or order.company_id or self.env.company
+            order.warehouse_id = sale.warehouse_id or order.warehouse_id
+
+    @api.depends("line_ids.move_id")
+    def _compute_picking_id(self):
+        for order in self:
+            pickings = order.line_ids.move_id.picking_id
+            order.picking_id = pickings if len(pickings) == 1 else False
+
+    @api.depends("line_ids.refund_amount")
+    def _compute_amount_untaxed(self):
+        for order in self:
+            order.amount_untaxed = sum(order.line_ids.mapped("refund_amount"))
+
+    @api.depends("return_picking_ids", "credit_note_ids")
+    def _compute_document_counts(self):
+        for order in self:
+            order.return_picking_count = len(order.return_picking_ids)
+            order.credit_note_count = len(order.credit_note_ids)
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for order in self:
+            order.access_url = f"/my/returns/{order.id}"
+
+    @api.constrains("partner_id", "sale_order_id")
+    def _check_partner_matches_sale_order(self):
+        for order in self:
+            customer = order.sale_order_id.partner_id.commercial_partner_id
+            if order.partner_id.commercial_partner_id != customer:
+                raise ValidationError(
+                    self.env._(
+                        "Return %(name)s: the customer must be the customer of "
+                        "sale order %(sale)s.",
+                        name=order.name,
+                        sale=order.sale_order_id.name,
+                    )
+                )
+
+    @api.constrains("sale_order_id", "state")
+    def _check_sale_order_confirmed(self):
+        for order in self.filtered(lambda o: o.state in ("draft", "to_approve")):
+            if order.sale_order_id.state != "sale":
+                raise ValidationError(
+                    self.env._(
+                        "Only confirmed sale orders can be returned; %(sale)s is not.",
+                        sale=order.sale_order_id.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("return.order")
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_processed(self):
+        if any(order.state not in ("draft", "cancel") for order in self):
+            raise UserError(
+                self.env._("Only draft or cancelled returns can be deleted.")
+            )
+
+    def _ensure_state(self, allowed_states, action_label):
+        wrong = self.filtered(lambda order: order.state not in allowed_states)
+        if wrong:
+            raise UserError(
+                self.env._(
+                    "Cannot %(action)s %(names)s in its current state.",
+                    action=action_label,
+                    names=", ".join(wrong.mapped("name")),
+                )
+            )
+
+    def _ensure_manager(self):
+        if not self.env.user.has_group("returns_management.group_return_manager"):
+            raise AccessError(
+                self.env._("Only return managers can approve or reject returns.")
+            )
+
+    def _lock_for_update(self):
+        """Serialize concurrent state changes on the same returns.
+
+        The loser of a race gets LockNotAvailable, which Odoo's RPC and HTTP
+        layers retry; the retry then sees the new state and refuses cleanly.
+        """
+        if not self.ids:
+            return
+        self.env.cr.execute(
+            "SELECT id FROM return_order WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
+            [tuple(self.ids)],
+        )
+        self.invalidate_recordset(["state"])
+
+    def _ensure_lines(self):
+        empty = self.filtered(lambda order: not order.line_ids)
+        if empty:
+            raise UserError(
+                self.env._(
+                    "Add at least one product to return on %(names)s.",
+                    names=", ".join(empty.mapped("name")),
+                )
+            )
+
+    def action_submit(self):
+        self._lock_for_update()
+        self._ensure_state(("draft",), self.env._("submit"))
+        self._ensure_lines()
+        self.line_ids._check_returnable_quantity()
+        self.write({"state": "to_approve", "date_request": fields.Datetime.now()})
+        return True
+
+    def action_approve(self):
+        self._ensure_manager()
+        self._lock_for_update()
+        self._ensure_state(("draft", "to_approve"), self.env._("approve"))
+        self._ensure_lines()
+        self.line_ids._check_returnable_quantity()
+        self._create_return_pickings()
+        self.write({"state": "approved", "date_approved": fields.Datetime.now()})
+        return True
+
+    def action_reject(self, reason=None):
+        self._ensure_manager()
+        if not reason:
+            return self._action_open_reject_wizard()
+        self._lock_for_update()
+        self._ensure_state(("draft", "to_approve"), self.env._("reject"))
+        self.write({"state": "rejected", "reject_reason": reason})
+        for order in self:
+            order.message_post(
+                body=self.env._("Return refused: %(reason)s", reason=reason)
+            )
+        return True
+
+    def _action_open_reject_wizard(self):
+        self._ensure_state(("draft", "to_approve"), self.env._("reject"))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "returns_management.return_order_reject_wizard_action"
+        )
+        action["context"] = {"default_return_order_ids": self.ids}
+        return action
+
+    def action_cancel(self):
+        self._lock_for_update()
+        self._ensure_state(("draft", "to_approve", "approved"), self.env._("cancel"))
+        received = self.filtered(
+            lambda order: any(p.state == "done" for p in order.return_picking_ids)
+        )
+        if received:
+            raise UserError(
+                self.env._(
+                    "Goods of %(names)s were already received; the return can no "
+                    "longer be cancelled.",
+                    names=", ".join(received.mapped("name")),
+                )
+            )
+        self.return_picking_ids.filtered(
+            lambda p: p.state not in ("done", "cancel")
+        ).action_cancel()
+        self.write({"state": "cancel"})
+        return True
+
+    def action_draft(self):
+        self._lock_for_update()
+        self._ensure_state(("cancel", "rejected"), self.env._("reset"))
+        self.write({"state": "draft", "reject_reason": False})
+        return True
+
+    def action_view_return_pickings(self):
+        return self._action_view_records(
+            self.return_picking_ids, "stock.action_picking_tree_all"
+        )
+
+    def action_view_credit_notes(self):
+        return self._action_view_records(
+            self.credit_note_ids, "account.action_move_out_refund_type"
+        )
+
+    def action_view_sale_order(self):
+        return self._action_view_records(self.sale_order_id, "sale.action_orders")
+
+    def _action_view_records(self, records, action_xmlid):
+        action = self.env["ir.actions.act_window"]._for_xml_id(action_xmlid)
+        if len(records) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = records.id
+        else:
+            action["domain"] = [("id", "in", records.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def _action_view_self(self):
+        return self._action_view_records(self, "returns_management.return_order_action")

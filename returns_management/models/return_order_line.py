@@ -1,0 +1,223 @@
+import math
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import float_compare, float_round
+
+PENDING_STATES = ("draft", "to_approve")
+
+
+class ReturnOrderLine(models.Model):
+    _name = "return.order.line"
+    _description = "Return Order Line"
+    _order = "order_id, sequence, id"
+    _check_company_auto = True
+
+    order_id = fields.Many2one(
+        "return.order", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(related="order_id.company_id", store=True, index=True)
+    state = fields.Selection(related="order_id.state", store=True)
+    partner_id = fields.Many2one(related="order_id.partner_id", store=True)
+    sale_line_id = fields.Many2one(
+        "sale.order.line",
+        string="Sale Order Line",
+        required=True,
+        index=True,
+        check_company=True,
+        domain="[('order_id', '=', parent.sale_order_id)]",
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        compute="_compute_from_sale_line",
+        store=True,
+        precompute=True,
+        index=True,
+    )
+    product_uom_id = fields.Many2one(
+        "uom.uom",
+        string="Unit of Measure",
+        compute="_compute_from_sale_line",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+    )
+    move_id = fields.Many2one(
+        "stock.move",
+        string="Original Delivery Move",
+        compute="_compute_move_id",
+        store=True,
+        precompute=True,
+    )
+    quantity = fields.Float(digits="Product Unit of Measure", required=True, default=1.0)
+    reason_id = fields.Many2one("return.reason", required=True, check_company=True)
+    note = fields.Text()
+    resolution = fields.Selection(
+        [("refund", "Refund")],
+        compute="_compute_resolution",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+    )
+    currency_id = fields.Many2one(related="order_id.currency_id")
+    price_unit = fields.Float(
+        digits="Product Price",
+        compute="_compute_from_sale_line",
+        store=True,
+        precompute=True,
+    )
+    discount = fields.Float(
+        digits="Discount", compute="_compute_from_sale_line", store=True, precompute=True
+    )
+    tax_ids = fields.Many2many(
+        "account.tax",
+        string="Taxes",
+        compute="_compute_from_sale_line",
+        store=True,
+        precompute=True,
+    )
+    refund_amount = fields.Monetary(
+        compute="_compute_refund_amount", store=True, help="Untaxed amount to refund."
+    )
+    return_move_ids = fields.One2many(
+        "stock.move", "return_order_line_id", string="Return Moves"
+    )
+    credit_line_ids = fields.One2many(
+        "account.move.line", "return_order_line_id", string="Credit Note Lines"
+    )
+    qty_received = fields.Float(
+        digits="Product Unit of Measure", compute="_compute_qty_received", store=True
+    )
+    qty_refunded = fields.Float(
+        digits="Product Unit of Measure", compute="_compute_qty_refunded", store=True
+    )
+
+    @api.depends("sale_line_id")
+    def _compute_from_sale_line(self):
+        for line in self:
+            sale_line = line.sale_line_id
+            line.product_id = sale_line.product_id
+            line.product_uom_id = sale_line.product_uom or line.product_uom_id
+            line.price_unit = sale_line.price_unit
+            line.discount = sale_line.discount
+            line.tax_ids = sale_line.tax_id
+
+    @api.depends("sale_line_id.move_ids.state")
+    def _compute_move_id(self):
+        for line in self:
+            moves = line.sale_line_id._return_delivered_moves()
+            line.move_id = moves.sorted("date")[-1:] if moves else False
+
+    @api.depends("reason_id")
+    def _compute_resolution(self):
+        for line in self:
+            line.resolution = line.reason_id.default_resolution or "refund"
+
+    @api.depends("quantity", "price_unit", "discount")
+    def _compute_refund_amount(self):
+        for line in self:
+            unit_price = line.price_unit * (1 - line.discount / 100.0)
+            line.refund_amount = line.currency_id.round(unit_price * line.quantity)
+
+    @api.depends("return_move_ids.state", "return_move_ids.quantity", "product_uom_id")
+    def _compute_qty_received(self):
+        for line in self:
+            done = line.return_move_ids.filtered(lambda m: m.state == "done")
+            line.qty_received = sum(
+                move.product_uom._compute_quantity(move.quantity, line.product_uom_id)
+                for move in done
+            )
+
+    @api.depends(
+        "credit_line_ids.parent_state", "credit_line_ids.quantity", "product_uom_id"
+    )
+    def _compute_qty_refunded(self):
+        for line in self:
+            live = line.credit_line_ids.filtered(lambda l: l.parent_state != "cancel")
+            line.qty_refunded = sum(
+                aml.product_uom_id._compute_quantity(aml.quantity, line.product_uom_id)
+                for aml in live
+            )
+
+    @api.constrains("quantity", "product_uom_id")
+    def _check_quantity_valid(self):
+        for line in self:
+            rounding = line.product_uom_id.rounding
+            if not math.isfinite(line.quantity) or line.quantity <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The quantity to return of %(product)s must be a positive "
+                        "number.",
+                        product=line.product_id.display_name,
+                    )
+                )
+            rounded = float_round(line.quantity, precision_rounding=rounding)
+            if float_compare(rounded, line.quantity, precision_digits=10):
+                raise ValidationError(
+                    self.env._(
+                        "The quantity to return of %(product)s has more decimals than "
+                        "its unit of measure allows (%(rounding)s).",
+                        product=line.product_id.display_name,
+                        rounding=rounding,
+                    )
+                )
+            if line.product_uom_id.category_id != line.product_id.uom_id.category_id:
+                raise ValidationError(
+                    self.env._(
+                        "Unit of measure %(uom)s cannot be used for %(product)s.",
+                        uom=line.product_uom_id.name,
+                        product=line.product_id.display_name,
+                    )
+                )
+
+    @api.constrains("sale_line_id", "order_id")
+    def _check_sale_line_belongs_to_order(self):
+        for line in self:
+            if line.sale_line_id.order_id != line.order_id.sale_order_id:
+                raise ValidationError(
+                    self.env._(
+                        "The line %(line)s does not belong to sale order %(sale)s.",
+                        line=line.sale_line_id.display_name,
+                        sale=line.order_id.sale_order_id.name,
+                    )
+                )
+            if line.product_id.type != "consu":
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s is not a physical product and cannot be "
+                        "returned.",
+                        product=line.product_id.display_name,
+                    )
+                )
+
+    @api.constrains("quantity", "product_uom_id", "sale_line_id")
+    def _check_returnable_quantity(self):
+        pending = self.filtered(lambda line: line.state in PENDING_STATES)
+        sale_lines = pending.sale_line_id
+        if not sale_lines:
+            return
+        sale_lines._return_lock_for_update()
+        remaining = sale_lines._return_remaining_product_qty()
+        for sale_line in sale_lines:
+            rounding = sale_line.product_id.uom_id.rounding
+            if float_compare(remaining[sale_line.id], 0, precision_rounding=rounding) < 0:
+                requested = pending.filtered(lambda l: l.sale_line_id == sale_line)
+                raise ValidationError(
+                    self.env._(
+                        "You cannot return more %(product)s than was delivered and "
+                        "not yet returned: at most %(qty)s %(uom)s.",
+                        product=sale_line.product_id.display_name,
+                        qty=remaining[sale_line.id] + requested._product_qty(),
+                        uom=sale_line.product_id.uom_id.name,
+                    )
+                )
+
+    def _product_qty(self):
+        """Sum of the quantities of these lines, in the product's unit."""
+        return sum(
+            line.product_uom_id._compute_quantity(line.quantity, line.product_id.uom_id)
+            for line in self
+        )

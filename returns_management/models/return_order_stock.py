@@ -1,0 +1,94 @@
+from collections import defaultdict
+
+from odoo import Command, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+
+class ReturnOrder(models.Model):
+    _inherit = "return.order"
+
+    def _create_return_pickings(self):
+        """Create one incoming return per original delivery, with core's wizard.
+
+        Core's return wizard links every return move to the move it returns
+        (valuation at original cost, sale delivered quantities) and keeps the
+        procurement group; we only redirect it to the warehouse's returns
+        location and tag the picking and moves with the return.
+        """
+        allocations = self.line_ids._allocate_delivered_moves()
+        per_picking = defaultdict(list)
+        for line, move, qty in allocations:
+            per_picking[line.order_id, move.picking_id].append((line, move, qty))
+        wizard_model = self.env["stock.return.picking"]
+        for (order, picking), items in per_picking.items():
+            wizard = wizard_model.with_company(order.company_id).create(
+                order._prepare_return_wizard_vals(picking, items)
+            )
+            wizard._create_return()
+
+    def _prepare_return_wizard_vals(self, picking, items):
+        self.ensure_one()
+        warehouse = picking.picking_type_id.warehouse_id or self.warehouse_id
+        return {
+            "picking_id": picking.id,
+            "return_order_id": self.id,
+            "return_location_id": warehouse.return_location_id.id,
+            "product_return_moves": [
+                Command.create(
+                    {
+                        "product_id": move.product_id.id,
+                        "move_id": move.id,
+                        "quantity": qty,
+                        "to_refund": True,
+                        "return_order_line_id": line.id,
+                    }
+                )
+                for line, move, qty in items
+            ],
+        }
+
+    def _on_return_receipt_done(self):
+        """Called when return receipts are validated."""
+        arrived = self.filtered(
+            lambda order: order.state == "approved"
+            and any(line.qty_received for line in order.line_ids)
+        )
+        arrived.write({"state": "received", "date_received": fields.Datetime.now()})
+
+
+class ReturnOrderLine(models.Model):
+    _inherit = "return.order.line"
+
+    def _allocate_delivered_moves(self):
+        """Split each line's quantity over the delivery moves it came from.
+
+        Returns (line, move, quantity in the product's unit) triplets, newest
+        deliveries first, never more per move than delivered minus returned.
+        """
+        left_on_move = {}
+        allocations = []
+        for line in self:
+            uom = line.product_id.uom_id
+            to_place = line._product_qty()
+            moves = line.sale_line_id._return_delivered_moves().sorted(
+                "date", reverse=True
+            )
+            for move in moves:
+                if move.id not in left_on_move:
+                    left_on_move[move.id] = move._return_remaining_product_qty()
+                qty = min(left_on_move[move.id], to_place)
+                if float_compare(qty, 0, precision_rounding=uom.rounding) <= 0:
+                    continue
+                allocations.append((line, move, qty))
+                left_on_move[move.id] -= qty
+                to_place -= qty
+            if not float_is_zero(to_place, precision_rounding=uom.rounding):
+                raise UserError(
+                    self.env._(
+                        "Not enough delivered %(product)s left to return for %(name)s.",
+                        product=line.product_id.display_name,
+                        name=line.order_id.name,
+                    )
+                )
+        return allocations

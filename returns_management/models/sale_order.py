@@ -1,0 +1,34 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    return_order_ids = fields.One2many("return.order", "sale_order_id")
+    return_order_count = fields.Integer(compute="_compute_return_order_count")
+
+    def _compute_return_order_count(self):
+        counts = dict(
+            self.env["return.order"]._read_group(
+                [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
+            )
+        )
+        for order in self:
+            order.return_order_count = counts.get(order, 0)
+
+    def action_open_return_wizard(self):
+        self.ensure_one()
+        if self.state != "sale":
+            raise UserError(self.env._("Only confirmed sale orders can be returned."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Return Products"),
+            "res_model": "return.order.create.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_sale_order_id": self.id},
+        }
+
+    def action_view_return_orders(self):
+        return self.return_order_ids._action_view_self()

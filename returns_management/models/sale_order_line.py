@@ -1,0 +1,98 @@
+from collections import defaultdict
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+PENDING_STATES = ("draft", "to_approve")
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    return_line_ids = fields.One2many("return.order.line", "sale_line_id")
+    return_qty_returnable = fields.Float(
+        string="Returnable Quantity",
+        digits="Product Unit of Measure",
+        compute="_compute_return_qty_returnable",
+        help="Delivered quantity not yet returned nor requested in an open return, "
+        "in the unit of measure of the sale line.",
+    )
+
+    def _compute_return_qty_returnable(self):
+        remaining = self._return_remaining_product_qty()
+        for line in self:
+            line.return_qty_returnable = line.product_id.uom_id._compute_quantity(
+                max(remaining[line.id], 0.0), line.product_uom
+            )
+
+    def _return_delivered_moves(self):
+        """Done moves that brought these lines' goods to the customer."""
+        return self.move_ids.filtered(
+            lambda m: m.state == "done"
+            and m.location_dest_id.usage == "customer"
+            and m.location_id.usage != "customer"
+            and not m.scrapped
+        )
+
+    def _return_incoming_moves(self):
+        """Moves bringing these lines' goods back, done or still expected."""
+        return self.move_ids.filtered(
+            lambda m: m.state != "cancel"
+            and m.location_id.usage == "customer"
+            and m.origin_returned_move_id
+        )
+
+    def _return_remaining_product_qty(self):
+        """Delivered minus returned, open returns and pending return requests.
+
+        Core's own return pickings count too, whether they update the sale
+        order or not. Quantities are in the product's unit of measure.
+        """
+        remaining = defaultdict(float)
+        for line in self:
+            uom = line.product_id.uom_id
+            for move in line._return_delivered_moves():
+                remaining[line.id] += move.product_uom._compute_quantity(
+                    move.quantity, uom
+                )
+            for move in line._return_incoming_moves():
+                qty = move.quantity if move.state == "done" else move.product_uom_qty
+                remaining[line.id] -= move.product_uom._compute_quantity(qty, uom)
+        pending = self.env["return.order.line"].search(
+            [("sale_line_id", "in", self.ids), ("state", "in", PENDING_STATES)]
+        )
+        for return_line in pending:
+            remaining[return_line.sale_line_id.id] -= return_line._product_qty()
+        return remaining
+
+    def _return_lock_for_update(self):
+        """Make concurrent return requests on the same lines conflict.
+
+        A no-op UPDATE makes the second of two racing transactions fail with a
+        serialization error; Odoo retries it and it then sees the first one's
+        return lines, so both together can never exceed the returnable quantity.
+        """
+        self.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE sale_order_line SET write_date = write_date WHERE id IN %s",
+            [tuple(self.ids)],
+        )
+
+    def _return_posted_invoice_lines(self):
+        """Posted customer invoice lines of this sale line, refused while a
+        draft invoice would make the invoiced quantity uncertain."""
+        self.ensure_one()
+        invoice_lines = self.invoice_lines.filtered(
+            lambda l: l.move_id.move_type == "out_invoice"
+        )
+        drafts = invoice_lines.filtered(lambda l: l.parent_state == "draft")
+        if drafts:
+            raise UserError(
+                self.env._(
+                    "Invoice %(invoice)s of %(product)s is still a draft: post or "
+                    "delete it before crediting the return.",
+                    invoice=drafts.move_id[:1].display_name,
+                    product=self.product_id.display_name,
+                )
+            )
+        return invoice_lines.filtered(lambda l: l.parent_state == "posted")

@@ -1,0 +1,145 @@
+from odoo import Command
+from odoo.tests import Form, new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class ReturnsCommon(AccountTestInvoicingCommon):
+    """A company with real-time FIFO valuation, a stocked product, a customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.stock_location = cls.warehouse.lot_stock_id
+        cls.returns_location = cls.warehouse.return_location_id
+        cls.customer_location = cls.env.ref("stock.stock_location_customers")
+        cls.category = cls.env["product.category"].create(
+            {
+                "name": "Returnable goods",
+                "property_cost_method": "fifo",
+                "property_valuation": "real_time",
+            }
+        )
+        cls.product = cls._create_returnable_product("Kettle", price=100.0, cost=40.0)
+        cls.customer = cls.env["res.partner"].create({"name": "Anna Customer"})
+        cls.other_customer = cls.env["res.partner"].create({"name": "Bob Other"})
+        cls.reason = cls.env.ref("returns_management.return_reason_defective")
+        cls.manager = new_test_user(
+            cls.env,
+            login="return_manager",
+            groups="returns_management.group_return_manager,account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.return_user = new_test_user(
+            cls.env,
+            login="return_user",
+            groups="returns_management.group_return_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.env.user.groups_id += cls.env.ref("returns_management.group_return_manager")
+
+    @classmethod
+    def _create_returnable_product(cls, name, price, cost, **values):
+        product = cls._create_product(
+            name=name,
+            is_storable=True,
+            lst_price=price,
+            standard_price=cost,
+            invoice_policy="delivery",
+            categ_id=cls.category.id,
+            **values,
+        )
+        cls._add_stock(product, 100.0)
+        return product
+
+    @classmethod
+    def _add_stock(cls, product, quantity):
+        cls.env["stock.quant"].with_context(inventory_mode=True).create(
+            {
+                "product_id": product.id,
+                "location_id": cls.stock_location.id,
+                "inventory_quantity": quantity,
+            }
+        ).action_apply_inventory()
+
+    def _create_sale(self, lines, partner=None, deliver=True, invoice=True):
+        """lines: list of (product, quantity, price_unit, discount, taxes)."""
+        sale = self.env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "warehouse_id": self.warehouse.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": qty,
+                            "price_unit": price,
+                            "discount": discount,
+                            "tax_id": [Command.set(taxes.ids)],
+                        }
+                    )
+                    for product, qty, price, discount, taxes in lines
+                ],
+            }
+        )
+        sale.action_confirm()
+        if deliver:
+            self._validate(sale.picking_ids)
+        if invoice:
+            sale._create_invoices().action_post()
+        return sale
+
+    def _validate(self, pickings, quantities=None, backorder=True):
+        """Validate pickings; quantities maps product -> done quantity."""
+        for move in pickings.move_ids:
+            move.quantity = (quantities or {}).get(move.product_id, move.product_uom_qty)
+            move.picked = True
+        context = {"skip_backorder": True}
+        if not backorder:
+            context["picking_ids_not_to_backorder"] = pickings.ids
+        return pickings.with_context(**context).button_validate()
+
+    def _create_return(self, sale, lines, **values):
+        """lines: list of (sale_line, quantity)."""
+        return self.env["return.order"].create(
+            {
+                "sale_order_id": sale.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "sale_line_id": sale_line.id,
+                            "quantity": qty,
+                            "reason_id": self.reason.id,
+                        }
+                    )
+                    for sale_line, qty in lines
+                ],
+                **values,
+            }
+        )
+
+    def _approve_and_receive(self, order, quantities=None, backorder=True):
+        order.action_submit()
+        order.with_user(self.manager).action_approve()
+        self._validate(order.return_picking_ids, quantities, backorder)
+        return order
+
+    def _quant_qty(self, product, location):
+        return sum(
+            self.env["stock.quant"]
+            .search([("product_id", "=", product.id), ("location_id", "=", location.id)])
+            .mapped("quantity")
+        )
+
+    def _open_wizard_form(self, sale):
+        action = sale.action_open_return_wizard()
+        return Form(
+            self.env[action["res_model"]].with_context(**action["context"])
+        )

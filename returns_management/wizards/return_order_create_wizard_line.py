@@ -1,0 +1,24 @@
+from odoo import fields, models
+
+
+class ReturnOrderCreateWizardLine(models.TransientModel):
+    _name = "return.order.create.wizard.line"
+    _description = "Product to Return"
+
+    wizard_id = fields.Many2one(
+        "return.order.create.wizard", required=True, ondelete="cascade"
+    )
+    sale_line_id = fields.Many2one("sale.order.line", required=True)
+    product_id = fields.Many2one(related="sale_line_id.product_id")
+    product_uom_id = fields.Many2one(related="sale_line_id.product_uom")
+    qty_delivered = fields.Float(
+        related="sale_line_id.qty_delivered", digits="Product Unit of Measure"
+    )
+    qty_returnable = fields.Float(
+        related="sale_line_id.return_qty_returnable", digits="Product Unit of Measure"
+    )
+    quantity = fields.Float(string="Quantity to Return", digits="Product Unit of Measure")
+    reason_id = fields.Many2one(
+        "return.reason", default=lambda self: self.env["return.reason"].search([], limit=1)
+    )
+    note = fields.Char()
