@@ -20,12 +20,13 @@ class ReturnOrder(models.Model):
         per_picking = defaultdict(list)
         for line, move, qty in allocations:
             per_picking[line.order_id, move.picking_id].append((line, move, qty))
-        wizard_model = self.env["stock.return.picking"]
-        for (order, picking), items in per_picking.items():
-            wizard = wizard_model.with_company(order.company_id).create(
+        wizards = self.env["stock.return.picking"].create(
+            [
                 order._prepare_return_wizard_vals(picking, items)
-            )
-            wizard._create_return()
+                for (order, picking), items in per_picking.items()
+            ]
+        )
+        wizards._create_returns_batch()
 
     def _prepare_return_wizard_vals(self, picking, items):
         self.ensure_one()
