@@ -173,12 +173,27 @@ class ReturnOrder(models.Model):
                     )
                 )
 
+    @api.constrains("sale_order_id")
+    def _check_lines_belong_to_sale_order(self):
+        self.line_ids._check_sale_line_belongs_to_order()
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("return.order")
-        return super().create(vals_list)
+            self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
+        orders = super().create(vals_list)
+        for order in orders.filtered(lambda o: o.name == "/"):
+            # the return's company, not the active one, picks the sequence
+            order.name = (
+                self.env["ir.sequence"]
+                .with_company(order.company_id)
+                .next_by_code("return.order")
+            )
+        return orders
+
+    def write(self, vals):
+        self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_processed(self):
@@ -217,6 +232,11 @@ class ReturnOrder(models.Model):
             [tuple(self.ids)],
         )
         self.invalidate_recordset(["state"])
+
+    def _ensure_lines_editable(self):
+        self._ensure_state(
+            ("draft", "to_approve"), self.env._("change the products of")
+        )
 
     def _ensure_lines(self):
         empty = self.filtered(lambda order: not order.line_ids)
@@ -270,17 +290,6 @@ class ReturnOrder(models.Model):
     def action_cancel(self):
         self._lock_for_update()
         self._ensure_state(("draft", "to_approve", "approved"), self.env._("cancel"))
-        received = self.filtered(
-            lambda order: any(p.state == "done" for p in order.return_picking_ids)
-        )
-        if received:
-            raise UserError(
-                self.env._(
-                    "Goods of %(names)s were already received; the return can no "
-                    "longer be cancelled.",
-                    names=", ".join(received.mapped("name")),
-                )
-            )
         self.return_picking_ids.filtered(
             lambda p: p.state not in ("done", "cancel")
         ).action_cancel()
@@ -291,6 +300,8 @@ class ReturnOrder(models.Model):
         self._lock_for_update()
         self._ensure_state(("cancel", "rejected"), self.env._("reset"))
         self.write({"state": "draft", "reject_reason": False})
+        # back in draft, the lines reserve their quantities again
+        self.line_ids._check_returnable_quantity()
         return True
 
     def action_view_return_pickings(self):

@@ -1,10 +1,12 @@
 import math
 
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_round
 
 PENDING_STATES = ("draft", "to_approve")
+# what was requested: fixed once the return left the pending states
+FROZEN_FIELDS = ("order_id", "sale_line_id", "quantity", "product_uom_id")
 
 
 class ReturnOrderLine(models.Model):
@@ -105,7 +107,7 @@ class ReturnOrderLine(models.Model):
             line.discount = sale_line.discount
             line.tax_ids = sale_line.tax_id
 
-    @api.depends("sale_line_id.move_ids.state")
+    @api.depends("sale_line_id")
     def _compute_move_id(self):
         for line in self:
             moves = line.sale_line_id._return_delivered_moves()
@@ -141,6 +143,64 @@ class ReturnOrderLine(models.Model):
                 aml.product_uom_id._compute_quantity(aml.quantity, line.product_uom_id)
                 for aml in live
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_quantity_input(vals)
+        lines = super().create(vals_list)
+        lines.order_id._ensure_lines_editable()
+        return lines
+
+    def write(self, vals):
+        self._check_quantity_input(vals)
+        if any(field in vals for field in FROZEN_FIELDS):
+            self.order_id._ensure_lines_editable()
+        res = super().write(vals)
+        if "order_id" in vals:
+            self.order_id._ensure_lines_editable()
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_processed_order(self):
+        self.order_id.filtered(lambda o: o.state != "cancel")._ensure_lines_editable()
+
+    @api.model
+    def _check_quantity_input(self, vals):
+        """Refuse a quantity the ORM would crash on or silently round."""
+        if "quantity" not in vals:
+            return
+        quantity = vals["quantity"]
+        digits = self._fields["quantity"].get_digits(self.env)[1]
+        try:
+            number = float(quantity)
+        except (TypeError, ValueError):
+            number = math.nan
+        valid = not isinstance(quantity, bool) and math.isfinite(number)
+        if valid:
+            rounded = float_round(number, precision_digits=digits)
+            valid = not float_compare(number, rounded, precision_digits=10)
+        if not valid:
+            raise UserError(
+                self.env._(
+                    "%(quantity)s is not a valid quantity to return: use a number "
+                    "with at most %(digits)s decimals.",
+                    quantity=quantity,
+                    digits=digits,
+                )
+            )
+
+    @api.model
+    def _check_quantity_commands(self, commands):
+        """Check the quantities of x2many commands before the ORM converts them."""
+        for command in commands or ():
+            if (
+                isinstance(command, (list, tuple))
+                and len(command) == 3
+                and command[0] in (Command.CREATE, Command.UPDATE)
+                and isinstance(command[2], dict)
+            ):
+                self._check_quantity_input(command[2])
 
     @api.constrains("quantity", "product_uom_id")
     def _check_quantity_valid(self):

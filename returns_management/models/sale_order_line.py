@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 PENDING_STATES = ("draft", "to_approve")
@@ -18,6 +18,14 @@ class SaleOrderLine(models.Model):
         "in the unit of measure of the sale line.",
     )
 
+    @api.depends(
+        "move_ids.state",
+        "move_ids.quantity",
+        "move_ids.product_uom_qty",
+        "return_line_ids.state",
+        "return_line_ids.quantity",
+        "return_line_ids.product_uom_id",
+    )
     def _compute_return_qty_returnable(self):
         remaining = self._return_remaining_product_qty()
         for line in self:

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ReturnOrderCreateWizardLine(models.TransientModel):
@@ -22,3 +22,13 @@ class ReturnOrderCreateWizardLine(models.TransientModel):
         "return.reason", default=lambda self: self.env["return.reason"].search([], limit=1)
     )
     note = fields.Char()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self.env["return.order.line"]._check_quantity_input(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["return.order.line"]._check_quantity_input(vals)
+        return super().write(vals)
