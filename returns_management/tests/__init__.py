@@ -1,1 +1,5 @@
 from . import test_return_flow
+from . import test_tour
+from . import test_bad_input
+from . import test_access
+from . import test_multi_company
