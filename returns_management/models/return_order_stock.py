@@ -9,7 +9,7 @@ class ReturnOrder(models.Model):
     _inherit = "return.order"
 
     def _create_return_pickings(self):
-        """Create one incoming return per original delivery, with core's wizard.
+        """Create one incoming return per original delivery, like core's wizard.
 
         Core's return wizard links every return move to the move it returns
         (valuation at original cost, sale delivered quantities) and keeps the
@@ -20,6 +20,12 @@ class ReturnOrder(models.Model):
         per_picking = defaultdict(list)
         for line, move, qty in allocations:
             per_picking[line.order_id, move.picking_id].append((line, move, qty))
+        pickings = self.env["stock.picking"].union(*(p for _o, p in per_picking))
+        warehouses = self.warehouse_id | pickings.picking_type_id.warehouse_id
+        # sudo: warehouses used before the install hook gave them a returns
+        # location (e.g. by demo data) get it now; approvers may not create
+        # locations, and this only adds the missing one of their own warehouses.
+        warehouses.sudo()._create_missing_return_locations()
         wizards = self.env["stock.return.picking"].create(
             [
                 order._prepare_return_wizard_vals(picking, items)

@@ -330,6 +330,17 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(location.warehouse_id, warehouse)
         self.assertEqual(location.company_id, self.company)
 
+    def test_warehouse_without_returns_location_gets_one_on_approval(self):
+        sale = self._sale_with_discount_and_tax()
+        self.warehouse.return_location_id = False
+        order = self._approve_and_receive(
+            self._create_return(sale, [(sale.order_line, 1.0)])
+        )
+        location = self.warehouse.return_location_id
+        self.assertTrue(location)
+        self.assertEqual(order.return_picking_ids.location_dest_id, location)
+        self.assertEqual(self._quant_qty(self.product, location), 1.0)
+
     def test_return_in_dozens_is_converted(self):
         dozen = self.env.ref("uom.product_uom_dozen")
         sale = self._sale_with_discount_and_tax(qty=24.0)
