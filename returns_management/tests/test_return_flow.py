@@ -52,6 +52,25 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(order.state, "done")
         self.assertEqual(len(sale.order_line), 1, "no extra sale line may appear")
 
+    def test_credit_note_reverses_cost_of_goods_at_original_cost(self):
+        self.company.anglo_saxon_accounting = True
+        sale = self._sale_with_discount_and_tax()
+        self.product.standard_price = 55.0
+        order = self._approve_and_receive(
+            self._create_return(sale, [(sale.order_line, 2.0)])
+        )
+        order.action_create_credit_notes()
+        credit_note = order.credit_note_ids
+        credit_note.action_post()
+
+        expense = self.product.categ_id.property_account_expense_categ_id
+        cogs = credit_note.line_ids.filtered(
+            lambda l: l.display_type == "cogs" and l.account_id == expense
+        )
+        self.assertAlmostEqual(sum(cogs.mapped("balance")), -80.0)
+        revenue = credit_note.line_ids.filtered(lambda l: l.display_type == "product")
+        self.assertAlmostEqual(sum(revenue.mapped("balance")), 180.0)
+
     def test_posted_credit_note_reconciles_with_invoice(self):
         sale = self._sale_with_discount_and_tax()
         invoice = sale.invoice_ids
