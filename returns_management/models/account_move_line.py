@@ -12,10 +12,12 @@ class AccountMoveLine(models.Model):
         """Quantity of this invoice line not yet credited by its credit notes."""
         self.ensure_one()
         credits = self.sale_line_ids.invoice_lines.filtered(
-            lambda l: l.move_id.move_type == "out_refund"
-            and l.move_id.reversed_entry_id == self.move_id
-            and l.parent_state != "cancel"
-            and l.product_id == self.product_id
+            lambda l: (
+                l.move_id.move_type == "out_refund"
+                and l.move_id.reversed_entry_id == self.move_id
+                and l.parent_state != "cancel"
+                and l.product_id == self.product_id
+            )
         )
         credited = sum(
             l.product_uom_id._compute_quantity(l.quantity, self.product_uom_id)

@@ -84,8 +84,10 @@ class ReturnOrder(models.Model):
     def _reopen_unresolved(self):
         """A cancelled or deleted credit note puts its return back to work."""
         reopened = self.filtered(
-            lambda order: order.state == "done"
-            and any(line._qty_to_credit() for line in order.line_ids)
+            lambda order: (
+                order.state == "done"
+                and any(line._qty_to_credit() for line in order.line_ids)
+            )
         )
         reopened.write({"state": "received", "date_done": False})
 
@@ -135,7 +137,12 @@ class ReturnOrderLine(models.Model):
                     left_on_invoice_line[invoice_line.id], line.product_uom_id
                 )
                 qty = min(available, to_credit)
-                if float_compare(qty, 0, precision_rounding=line.product_uom_id.rounding) <= 0:
+                if (
+                    float_compare(
+                        qty, 0, precision_rounding=line.product_uom_id.rounding
+                    )
+                    <= 0
+                ):
                     continue
                 qty_invoice_uom = line.product_uom_id._compute_quantity(
                     qty, invoice_line.product_uom_id
@@ -143,7 +150,9 @@ class ReturnOrderLine(models.Model):
                 allocations.append((line, invoice_line, qty_invoice_uom))
                 left_on_invoice_line[invoice_line.id] -= qty_invoice_uom
                 to_credit -= qty
-                if float_is_zero(to_credit, precision_rounding=line.product_uom_id.rounding):
+                if float_is_zero(
+                    to_credit, precision_rounding=line.product_uom_id.rounding
+                ):
                     break
         return allocations
 

@@ -53,7 +53,9 @@ class ReturnOrderLine(models.Model):
         store=True,
         precompute=True,
     )
-    quantity = fields.Float(digits="Product Unit of Measure", required=True, default=1.0)
+    quantity = fields.Float(
+        digits="Product Unit of Measure", required=True, default=1.0
+    )
     reason_id = fields.Many2one("return.reason", required=True, check_company=True)
     note = fields.Text()
     resolution = fields.Selection(
@@ -72,7 +74,10 @@ class ReturnOrderLine(models.Model):
         precompute=True,
     )
     discount = fields.Float(
-        digits="Discount", compute="_compute_from_sale_line", store=True, precompute=True
+        digits="Discount",
+        compute="_compute_from_sale_line",
+        store=True,
+        precompute=True,
     )
     tax_ids = fields.Many2many(
         "account.tax",
@@ -247,8 +252,7 @@ class ReturnOrderLine(models.Model):
             if line.product_id.type != "consu":
                 raise ValidationError(
                     self.env._(
-                        "%(product)s is not a physical product and cannot be "
-                        "returned.",
+                        "%(product)s is not a physical product and cannot be returned.",
                         product=line.product_id.display_name,
                     )
                 )
@@ -263,7 +267,10 @@ class ReturnOrderLine(models.Model):
         remaining = sale_lines._return_remaining_product_qty()
         for sale_line in sale_lines:
             rounding = sale_line.product_id.uom_id.rounding
-            if float_compare(remaining[sale_line.id], 0, precision_rounding=rounding) < 0:
+            if (
+                float_compare(remaining[sale_line.id], 0, precision_rounding=rounding)
+                < 0
+            ):
                 requested = pending.filtered(lambda l: l.sale_line_id == sale_line)
                 raise ValidationError(
                     self.env._(

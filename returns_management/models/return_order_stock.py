@@ -58,8 +58,10 @@ class ReturnOrder(models.Model):
     def _on_return_receipt_done(self):
         """Called when return receipts are validated."""
         arrived = self.filtered(
-            lambda order: order.state == "approved"
-            and any(line.qty_received for line in order.line_ids)
+            lambda order: (
+                order.state == "approved"
+                and any(line.qty_received for line in order.line_ids)
+            )
         )
         arrived.write({"state": "received", "date_received": fields.Datetime.now()})
 

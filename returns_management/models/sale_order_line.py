@@ -36,18 +36,22 @@ class SaleOrderLine(models.Model):
     def _return_delivered_moves(self):
         """Done moves that brought these lines' goods to the customer."""
         return self.move_ids.filtered(
-            lambda m: m.state == "done"
-            and m.location_dest_id.usage == "customer"
-            and m.location_id.usage != "customer"
-            and not m.scrapped
+            lambda m: (
+                m.state == "done"
+                and m.location_dest_id.usage == "customer"
+                and m.location_id.usage != "customer"
+                and not m.scrapped
+            )
         )
 
     def _return_incoming_moves(self):
         """Moves bringing these lines' goods back, done or still expected."""
         return self.move_ids.filtered(
-            lambda m: m.state != "cancel"
-            and m.location_id.usage == "customer"
-            and m.origin_returned_move_id
+            lambda m: (
+                m.state != "cancel"
+                and m.location_id.usage == "customer"
+                and m.origin_returned_move_id
+            )
         )
 
     def _return_remaining_product_qty(self):

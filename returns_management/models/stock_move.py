@@ -14,6 +14,10 @@ class StockMove(models.Model):
         uom = self.product_id.uom_id
         remaining = self.product_uom._compute_quantity(self.quantity, uom)
         for returned in self.returned_move_ids.filtered(lambda m: m.state != "cancel"):
-            qty = returned.quantity if returned.state == "done" else returned.product_uom_qty
+            qty = (
+                returned.quantity
+                if returned.state == "done"
+                else returned.product_uom_qty
+            )
             remaining -= returned.product_uom._compute_quantity(qty, uom)
         return remaining

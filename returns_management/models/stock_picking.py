@@ -20,9 +20,10 @@ class StockPicking(models.Model):
             [("move_id.picking_id", "in", self.ids)]
         )
         for picking in self:
-            orders = picking.return_order_id | lines.filtered(
-                lambda l: l.move_id.picking_id == picking
-            ).order_id
+            orders = (
+                picking.return_order_id
+                | lines.filtered(lambda l: l.move_id.picking_id == picking).order_id
+            )
             picking.return_order_ids = orders
             picking.return_order_count = len(orders)
 

@@ -99,7 +99,9 @@ class ReturnsCommon(AccountTestInvoicingCommon):
     def _validate(self, pickings, quantities=None, backorder=True):
         """Validate pickings; quantities maps product -> done quantity."""
         for move in pickings.move_ids:
-            move.quantity = (quantities or {}).get(move.product_id, move.product_uom_qty)
+            move.quantity = (quantities or {}).get(
+                move.product_id, move.product_uom_qty
+            )
             move.picked = True
         context = {"skip_backorder": True}
         if not backorder:
@@ -134,12 +136,12 @@ class ReturnsCommon(AccountTestInvoicingCommon):
     def _quant_qty(self, product, location):
         return sum(
             self.env["stock.quant"]
-            .search([("product_id", "=", product.id), ("location_id", "=", location.id)])
+            .search(
+                [("product_id", "=", product.id), ("location_id", "=", location.id)]
+            )
             .mapped("quantity")
         )
 
     def _open_wizard_form(self, sale):
         action = sale.action_open_return_wizard()
-        return Form(
-            self.env[action["res_model"]].with_context(**action["context"])
-        )
+        return Form(self.env[action["res_model"]].with_context(**action["context"]))

@@ -8,9 +8,7 @@ from .common import ReturnsCommon
 @tagged("post_install", "-at_install")
 class TestReturnFlow(ReturnsCommon):
     def _sale_with_discount_and_tax(self, qty=5.0):
-        return self._create_sale(
-            [(self.product, qty, 100.0, 10.0, self.tax_sale_a)]
-        )
+        return self._create_sale([(self.product, qty, 100.0, 10.0, self.tax_sale_a)])
 
     def test_full_flow_restores_stock_value_and_credits_invoice(self):
         sale = self._sale_with_discount_and_tax()
@@ -44,7 +42,8 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(credit_note.invoice_line_ids.tax_ids, self.tax_sale_a)
         self.assertAlmostEqual(credit_note.amount_untaxed, 180.0)
         self.assertAlmostEqual(
-            credit_note.amount_total, self.tax_sale_a.compute_all(180.0)["total_included"]
+            credit_note.amount_total,
+            self.tax_sale_a.compute_all(180.0)["total_included"],
         )
         self.assertEqual(sale_line.qty_invoiced, 3.0)
         self.assertEqual(sale.invoice_status, "no")
@@ -90,7 +89,9 @@ class TestReturnFlow(ReturnsCommon):
         sale_line = sale.order_line
         first = self._approve_and_receive(self._create_return(sale, [(sale_line, 2.0)]))
         first.action_create_credit_notes()
-        second = self._approve_and_receive(self._create_return(sale, [(sale_line, 3.0)]))
+        second = self._approve_and_receive(
+            self._create_return(sale, [(sale_line, 3.0)])
+        )
         second.action_create_credit_notes()
 
         self.assertEqual(second.credit_note_ids.invoice_line_ids.quantity, 3.0)
@@ -116,7 +117,9 @@ class TestReturnFlow(ReturnsCommon):
         backorder = order.return_picking_ids.filtered(lambda p: p.state != "done")
         self._validate(backorder)
         order.action_create_credit_notes()
-        self.assertEqual(sum(order.credit_note_ids.invoice_line_ids.mapped("quantity")), 4.0)
+        self.assertEqual(
+            sum(order.credit_note_ids.invoice_line_ids.mapped("quantity")), 4.0
+        )
         self.assertEqual(order.state, "done")
         self.assertEqual(sale.order_line.qty_delivered, 1.0)
 
@@ -147,7 +150,9 @@ class TestReturnFlow(ReturnsCommon):
 
     def test_partly_invoiced_order_credits_only_what_was_billed(self):
         sale = self._create_sale(
-            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)], deliver=False, invoice=False
+            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
+            deliver=False,
+            invoice=False,
         )
         self._validate(sale.picking_ids, {self.product: 2.0})
         sale._create_invoices().action_post()
@@ -163,7 +168,9 @@ class TestReturnFlow(ReturnsCommon):
 
     def test_multi_invoice_return_credits_each_invoice(self):
         sale = self._create_sale(
-            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)], deliver=False, invoice=False
+            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
+            deliver=False,
+            invoice=False,
         )
         self._validate(sale.picking_ids, {self.product: 3.0})
         first_invoice = sale._create_invoices()
@@ -178,7 +185,8 @@ class TestReturnFlow(ReturnsCommon):
         order.action_create_credit_notes()
 
         per_invoice = {
-            cn.reversed_entry_id: cn.invoice_line_ids.quantity for cn in order.credit_note_ids
+            cn.reversed_entry_id: cn.invoice_line_ids.quantity
+            for cn in order.credit_note_ids
         }
         self.assertEqual(per_invoice, {second_invoice: 2.0, first_invoice: 2.0})
         self.assertEqual(sale.order_line.qty_invoiced, 1.0)
@@ -246,7 +254,9 @@ class TestReturnFlow(ReturnsCommon):
         picking = sale.picking_ids
         wizard = Form(
             self.env["stock.return.picking"].with_context(
-                active_id=picking.id, active_ids=picking.ids, active_model="stock.picking"
+                active_id=picking.id,
+                active_ids=picking.ids,
+                active_model="stock.picking",
             )
         )
         with wizard.product_return_moves.edit(0) as line:
@@ -325,7 +335,8 @@ class TestReturnFlow(ReturnsCommon):
     def test_batch_approve_two_customers(self):
         sale_a = self._sale_with_discount_and_tax()
         sale_b = self._create_sale(
-            [(self.product, 3.0, 100.0, 0.0, self.tax_sale_a)], partner=self.other_customer
+            [(self.product, 3.0, 100.0, 0.0, self.tax_sale_a)],
+            partner=self.other_customer,
         )
         orders = self._create_return(sale_a, [(sale_a.order_line, 1.0)])
         orders |= self._create_return(sale_b, [(sale_b.order_line, 2.0)])
@@ -369,8 +380,12 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(order.return_picking_ids.move_ids.product_qty, 12.0)
         self.assertEqual(sale.order_line.qty_delivered, 12.0)
         with self.assertRaises(ValidationError):
-            line_vals = {"sale_line_id": sale.order_line.id, "quantity": 2.0,
-                         "product_uom_id": dozen.id, "reason_id": self.reason.id}
+            line_vals = {
+                "sale_line_id": sale.order_line.id,
+                "quantity": 2.0,
+                "product_uom_id": dozen.id,
+                "reason_id": self.reason.id,
+            }
             self.env["return.order"].create(
                 {"sale_order_id": sale.id, "line_ids": [Command.create(line_vals)]}
             )

@@ -33,7 +33,9 @@ class ReturnOrderCreateWizard(models.TransientModel):
         self.ensure_one()
         chosen = self.line_ids.filtered(lambda l: l.quantity)
         if not chosen:
-            raise UserError(self.env._("Set a quantity to return on at least one line."))
+            raise UserError(
+                self.env._("Set a quantity to return on at least one line.")
+            )
         order = self.env["return.order"].create(self._prepare_return_order_vals(chosen))
         return {
             "type": "ir.actions.act_window",

@@ -17,9 +17,12 @@ class ReturnOrderCreateWizardLine(models.TransientModel):
     qty_returnable = fields.Float(
         related="sale_line_id.return_qty_returnable", digits="Product Unit of Measure"
     )
-    quantity = fields.Float(string="Quantity to Return", digits="Product Unit of Measure")
+    quantity = fields.Float(
+        string="Quantity to Return", digits="Product Unit of Measure"
+    )
     reason_id = fields.Many2one(
-        "return.reason", default=lambda self: self.env["return.reason"].search([], limit=1)
+        "return.reason",
+        default=lambda self: self.env["return.reason"].search([], limit=1),
     )
     note = fields.Char()
 
