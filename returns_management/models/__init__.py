@@ -1,16 +1,14 @@
-from . import (
-    account_move,
-    account_move_line,
-    return_order,
-    return_order_credit,
-    return_order_line,
-    return_order_stock,
-    return_reason,
-    sale_order,
-    sale_order_line,
-    stock_move,
-    stock_picking,
-    stock_return_picking,
-    stock_return_picking_line,
-    stock_warehouse,
-)
+from . import return_reason
+from . import return_order
+from . import return_order_line
+from . import return_order_stock
+from . import return_order_credit
+from . import stock_warehouse
+from . import stock_move
+from . import stock_picking
+from . import stock_return_picking
+from . import stock_return_picking_line
+from . import account_move
+from . import account_move_line
+from . import sale_order
+from . import sale_order_line

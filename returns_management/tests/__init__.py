@@ -1,7 +1,5 @@
-from . import (
-    test_access,
-    test_bad_input,
-    test_multi_company,
-    test_return_flow,
-    test_tour,
-)
+from . import test_access
+from . import test_bad_input
+from . import test_multi_company
+from . import test_return_flow
+from . import test_tour

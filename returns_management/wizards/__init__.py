@@ -1,5 +1,3 @@
-from . import (
-    return_order_create_wizard,
-    return_order_create_wizard_line,
-    return_order_reject_wizard,
-)
+from . import return_order_create_wizard
+from . import return_order_create_wizard_line
+from . import return_order_reject_wizard
