@@ -31,6 +31,9 @@ RE_ERROR='^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) '
 # web_tour/static/src/tour_service/tour_automatic.js, onComplete: "║ TOUR <name> SUCCEEDED ║",
 # logged by ChromeBrowser._handle_console (odoo/tests/common.py).
 RE_TOUR_OK='TOUR [^ ]+ SUCCEEDED'
+# tools/concurrency_check.py: one line per race between two real transactions.
+RE_RACE_PASS='^CONCURRENCY PASS '
+RE_RACE_FAIL='^CONCURRENCY FAIL '
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -256,9 +259,14 @@ check_log() { # $1 = log, $2 = Odoo exit code, $3 = tours expected
             's/.*: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests when loading database.*/\1 \2 \3/' \
             <<<"$summary")
     fi
+    local races_passed races_failed
+    races_passed="$(count_lines "$RE_RACE_PASS" "$log")"
+    races_failed="$(count_lines "$RE_RACE_FAIL" "$log")"
     failed=$((failures + errors))
     passed=$((total - failed - skipped))
     [ "$passed" -ge 0 ] || passed=0
+    passed=$((passed + races_passed))
+    failed=$((failed + races_failed))
 
     if [ -z "$summary" ] || [ "$total" -eq 0 ]; then
         problems+=("no test ran (no summary line or 0 tests): did $ADDON fail to install?")
@@ -267,6 +275,7 @@ check_log() { # $1 = log, $2 = Odoo exit code, $3 = tours expected
     [ "$odoo_rc" -eq 0 ] || problems+=("Odoo exited with code $odoo_rc")
     [ "$((failures + errors))" -eq 0 ] || problems+=("$failures test(s) failed, $errors test(s) raised an error")
     [ "$error_lines" -eq 0 ] || problems+=("$error_lines ERROR/CRITICAL log line(s)")
+    [ "$races_failed" -eq 0 ] || problems+=("$races_failed concurrency check(s) failed")
     [ "$skipped" -eq 0 ] || problems+=("$skipped test(s) skipped (a skipped tour means no browser or no websocket-client)")
     [ "$tours_ok" -ge "$tours_expected" ] ||
         problems+=("$tours_ok 'TOUR ... SUCCEEDED' line(s) for $tours_expected start_tour() call(s)")
@@ -279,7 +288,8 @@ check_log() { # $1 = log, $2 = Odoo exit code, $3 = tours expected
     for problem in "${problems[@]}"; do
         echo "FAIL: $problem"
     done
-    echo "tests run: $total, skipped: $skipped, tours succeeded: $tours_ok/$tours_expected"
+    echo "tests run: $total, skipped: $skipped, tours succeeded: $tours_ok/$tours_expected," \
+        "concurrency checks passed: $races_passed/$((races_passed + races_failed))"
     echo "$passed passed, $failed failed"
     [ "${#problems[@]}" -eq 0 ]
 }
@@ -309,6 +319,12 @@ cmd_test() {
     odoo -d "$db" -i "$ADDON" --test-enable --test-tags "$tags" --stop-after-init \
         --log-level=test --http-port="$port" --workers=0 --max-cron-threads=0 \
         --data-dir="$TEST_TMP/data" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+
+    if [ "$#" -eq 0 ] && [ "$rc" -eq 0 ]; then
+        log "Concurrency checks (two real transactions per race)"
+        "$PYTHON" "$ROOT/tools/concurrency_check.py" --db "$db" --addons-path "$ROOT" \
+            2>&1 | tee -a "$log" || true
+    fi
 
     echo "Log kept at $log"
     check_log "$log" "$rc" "$tours_expected"
