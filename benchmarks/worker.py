@@ -3,8 +3,9 @@
 Runs inside a subprocess started by ``benchmarks/run.py`` (one process per
 database, so every path starts with a fresh registry and fresh caches):
 
-    python3 benchmarks/worker.py seed    --db DB --addons-path P --n N --warmup W --out F
-    python3 benchmarks/worker.py measure --db DB --addons-path P --path PATH --n N --out F [--profile]
+    worker.py seed --db DB --addons-path P --data-dir D --n N --out F
+    worker.py measure --db DB --addons-path P --data-dir D --path PATH --n N
+              --warmup W [--step-end precommit] [--profile] --out F
 
 Only public APIs are called (ORM methods, wizards as the UI would create
 them); nothing of the OCA addon is copied here, it is only called.
@@ -18,7 +19,7 @@ import sys
 import time
 import traceback
 
-# --- query-site profiler --------------------------------------------------------
+# --- query-site profiler --------------------------------------------
 
 # Frames in these files are "plumbing": a query is attributed to the first frame
 # outside them (walking from the query outwards).
@@ -42,18 +43,22 @@ _BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def _short(filename):
-    """'/opt/odoo18/odoo/addons/stock/models/stock_move.py' -> 'stock/models/stock_move.py'."""
+    """'/opt/odoo18/odoo/addons/stock/models/x.py' -> 'stock/models/x.py'."""
     for marker in (
         os.sep + "odoo" + os.sep + "addons" + os.sep,
         os.sep + "returns_management" + os.sep,
     ):
         idx = filename.rfind(marker)
         if idx >= 0:
-            rest = filename[idx + len(marker):]
-            return ("returns_management/" + rest) if "returns_management" in marker else rest
+            rest = filename[idx + len(marker) :]
+            return (
+                ("returns_management/" + rest)
+                if "returns_management" in marker
+                else rest
+            )
     idx = filename.rfind(os.sep + "odoo" + os.sep)
     if idx >= 0:
-        return "odoo/" + filename[idx + 6:]
+        return "odoo/" + filename[idx + 6 :]
     return filename
 
 
@@ -65,11 +70,16 @@ def _statement(query):
     words = text.split(" ", 1)
     verb = words[0].upper() if words else "?"
     low = text.lower()
-    marker = {"SELECT": " from ", "INSERT": "insert into ", "UPDATE": "update ", "DELETE": "delete from "}.get(verb)
+    marker = {
+        "SELECT": " from ",
+        "INSERT": "insert into ",
+        "UPDATE": "update ",
+        "DELETE": "delete from ",
+    }.get(verb)
     table = "?"
     pos = low.find(marker) if marker else -1
     if pos >= 0:
-        rest = text[pos + len(marker):].split(" ", 1)
+        rest = text[pos + len(marker) :].split(" ", 1)
         if rest and rest[0]:
             table = rest[0].strip('"(').split('"')[0] or "?"
     return verb, table
@@ -103,12 +113,16 @@ class QueryProfiler:
             ):
                 site = f"{_short(filename)}:{frame.f_lineno} ({frame.f_code.co_name})"
             if self.rm_marker in filename:
-                rm_site = f"{_short(filename)}:{frame.f_lineno} ({frame.f_code.co_name})"
+                rm_site = (
+                    f"{_short(filename)}:{frame.f_lineno} ({frame.f_code.co_name})"
+                )
                 break
             frame = frame.f_back
         verb, table = _statement(query)
         # no caller outside the ORM: a flush/recompute run by the step's end
-        self.sites[self.step][site or f"(ORM flush/recompute at step end: {verb} {table})"] += 1
+        self.sites[self.step][
+            site or f"(ORM flush/recompute at step end: {verb} {table})"
+        ] += 1
         if rm_site:
             self.rm_sites[self.step][rm_site] += 1
         self.tables[self.step][f"{verb} {table}"] += 1
@@ -124,7 +138,7 @@ class QueryProfiler:
         return out
 
 
-# --- Odoo bootstrap -----------------------------------------------------------------
+# --- Odoo bootstrap -------------------------------------------------
 
 
 def _boot(args):
@@ -145,7 +159,7 @@ def _boot(args):
     return odoo.modules.registry.Registry(args.db)
 
 
-# --- seeding --------------------------------------------------------------------------
+# --- seeding --------------------------------------------------------
 
 PRICE = 100.0
 COST = 40.0
@@ -163,8 +177,12 @@ def seed(env, n_orders):
 
     company = env.company
     if not company.chart_template:
-        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-    warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+        env["account.chart.template"].try_loading(
+            "generic_coa", company, install_demo=False
+        )
+    warehouse = env["stock.warehouse"].search(
+        [("company_id", "=", company.id)], limit=1
+    )
     category = env["product.category"].create(
         {
             "name": "Benchmark FIFO real-time",
@@ -228,8 +246,13 @@ def seed(env, n_orders):
         orders |= batch
     assert all(p.state == "done" for p in orders.picking_ids)
     assert len(orders.invoice_ids) == n_orders
-    assert all(m.state == "posted" and m.move_type == "out_invoice" for m in orders.invoice_ids)
-    assert all(l.qty_delivered == QTY_SOLD and l.qty_invoiced == QTY_SOLD for l in orders.order_line)
+    assert all(
+        m.state == "posted" and m.move_type == "out_invoice" for m in orders.invoice_ids
+    )
+    assert all(
+        l.qty_delivered == QTY_SOLD and l.qty_invoiced == QTY_SOLD
+        for l in orders.order_line
+    )
     env["ir.config_parameter"].set_param(
         "rm_bench.seed",
         json.dumps(
@@ -247,7 +270,7 @@ def seed(env, n_orders):
     return {"orders": len(orders), "invoices": len(orders.invoice_ids)}
 
 
-# --- measurement ----------------------------------------------------------------------
+# --- measurement ----------------------------------------------------
 
 STEPS = ("create", "approve", "receive", "credit")
 
@@ -310,19 +333,25 @@ class Meter:
 
 def _validate(pickings):
     res = pickings.button_validate()
-    if res is not True and not (isinstance(res, dict) and res.get("tag") == "do_multi_print"):
+    if res is not True and not (
+        isinstance(res, dict) and res.get("tag") == "do_multi_print"
+    ):
         raise RuntimeError(f"receipt validation opened a wizard: {res!r}")
     return res
 
 
-# (a) Odoo core, by hand ----------------------------------------------------------------
+# (a) Odoo core, by hand ---------------------------------------------
 
 
 def _core_create(env, so):
     delivery = so.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
-    wizard = env["stock.return.picking"].with_context(
-        active_id=delivery.id, active_ids=delivery.ids, active_model="stock.picking"
-    ).create({})
+    wizard = (
+        env["stock.return.picking"]
+        .with_context(
+            active_id=delivery.id, active_ids=delivery.ids, active_model="stock.picking"
+        )
+        .create({})
+    )
     # the user types the quantity to return; "Update quantities on SO/PO" stays on
     wizard.product_return_moves.write({"quantity": QTY_RETURNED, "to_refund": True})
     return wizard
@@ -334,9 +363,11 @@ def _core_approve(env, wizard):
 
 
 def _core_credit_so(env, so):
-    wizard = env["sale.advance.payment.inv"].with_context(
-        active_model="sale.order", active_ids=so.ids, active_id=so.id
-    ).create({"advance_payment_method": "delivered"})
+    wizard = (
+        env["sale.advance.payment.inv"]
+        .with_context(active_model="sale.order", active_ids=so.ids, active_id=so.id)
+        .create({"advance_payment_method": "delivered"})
+    )
     wizard.create_invoices()
     refund = so.invoice_ids.filtered(lambda m: m.state == "draft")
     if len(refund) != 1 or refund.move_type != "out_refund":
@@ -349,9 +380,11 @@ def _core_credit_reversal(env, so, product):
     from odoo import Command
 
     invoice = so.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
-    wizard = env["account.move.reversal"].with_context(
-        active_model="account.move", active_ids=invoice.ids
-    ).create({"reason": "Customer return", "journal_id": invoice.journal_id.id})
+    wizard = (
+        env["account.move.reversal"]
+        .with_context(active_model="account.move", active_ids=invoice.ids)
+        .create({"reason": "Customer return", "journal_id": invoice.journal_id.id})
+    )
     action = wizard.refund_moves()
     refund = env["account.move"].browse(action["res_id"])
     # partial return: the user edits the quantity of the product line
@@ -386,7 +419,7 @@ def run_core(env, meter, orders, credit_mode, product):
             meter.run("credit", _core_credit_reversal, env, so, product)
 
 
-# (b) OCA rma + rma_sale ----------------------------------------------------------------
+# (b) OCA rma + rma_sale ---------------------------------------------
 
 
 def _oca_operation(env):
@@ -461,7 +494,7 @@ def run_oca_batch(env, meter, orders):
     meter.run("credit", _oca_credit, rmas)
 
 
-# (c)/(d) returns_management --------------------------------------------------------------
+# (c)/(d) returns_management -----------------------------------------
 
 
 def _rm_vals(so, reason):
@@ -471,7 +504,11 @@ def _rm_vals(so, reason):
         "sale_order_id": so.id,
         "line_ids": [
             Command.create(
-                {"sale_line_id": line.id, "quantity": QTY_RETURNED, "reason_id": reason.id}
+                {
+                    "sale_line_id": line.id,
+                    "quantity": QTY_RETURNED,
+                    "reason_id": reason.id,
+                }
             )
             for line in so.order_line
         ],
@@ -508,18 +545,22 @@ def run_rm(env, meter, orders, batch):
 
 
 PATHS = {
-    "core_so": lambda env, meter, orders, seed: run_core(env, meter, orders, "so", seed["product"]),
+    "core_so": lambda env, meter, orders, seed: run_core(
+        env, meter, orders, "so", seed["product"]
+    ),
     "core_reversal": lambda env, meter, orders, seed: run_core(
         env, meter, orders, "reversal", seed["product"]
     ),
     "oca_single": lambda env, meter, orders, seed: run_oca_single(env, meter, orders),
     "oca_batch": lambda env, meter, orders, seed: run_oca_batch(env, meter, orders),
-    "rm_single": lambda env, meter, orders, seed: run_rm(env, meter, orders, batch=False),
+    "rm_single": lambda env, meter, orders, seed: run_rm(
+        env, meter, orders, batch=False
+    ),
     "rm_batch": lambda env, meter, orders, seed: run_rm(env, meter, orders, batch=True),
 }
 
 
-# --- correctness checks -----------------------------------------------------------------
+# --- correctness checks ---------------------------------------------
 
 
 def _quants_by_location(env, product):
@@ -549,7 +590,8 @@ def check(env, path, orders, seed_info, quants_before):
     add(
         "sale lines delivered = invoiced = 3",
         not bad,
-        f"{len(lines) - len(bad)}/{len(lines)} ok" + (f"; first bad: {bad[:3]}" if bad else ""),
+        f"{len(lines) - len(bad)}/{len(lines)} ok"
+        + (f"; first bad: {bad[:3]}" if bad else ""),
     )
 
     return_moves = env["stock.move"].search(
@@ -566,27 +608,35 @@ def check(env, path, orders, seed_info, quants_before):
         len(done) == len(return_moves)
         and abs(received - QTY_RETURNED * n) < 1e-6
         and all(m.origin_returned_move_id for m in done),
-        f"{len(done)}/{len(return_moves)} done, {received} units received, expected {QTY_RETURNED * n}",
+        f"{len(done)}/{len(return_moves)} done, {received} units received, "
+        f"expected {QTY_RETURNED * n}",
     )
     quants_after = _quants_by_location(env, product)
     dest_locations = done.location_dest_id
-    delta_dest = sum(quants_after[loc.id] - quants_before.get(loc.id, 0.0) for loc in dest_locations)
+    delta_dest = sum(
+        quants_after[loc.id] - quants_before.get(loc.id, 0.0) for loc in dest_locations
+    )
     customer_ids = env["stock.location"].search([("usage", "=", "customer")]).ids
-    delta_customer = sum(quants_after[i] - quants_before.get(i, 0.0) for i in customer_ids)
+    delta_customer = sum(
+        quants_after[i] - quants_before.get(i, 0.0) for i in customer_ids
+    )
     add(
         "stock quants: +2/return in the destination, -2/return at the customer",
         all(loc.usage == "internal" for loc in dest_locations)
         and abs(delta_dest - QTY_RETURNED * n) < 1e-6
         and abs(delta_customer + QTY_RETURNED * n) < 1e-6,
-        f"destination {', '.join(dest_locations.mapped('complete_name'))}: {delta_dest:+g}; "
+        f"destination {', '.join(dest_locations.mapped('complete_name'))}: "
+        f"{delta_dest:+g}; "
         f"customers: {delta_customer:+g}; expected ±{QTY_RETURNED * n:g}",
     )
     layers = env["stock.valuation.layer"].search([("stock_move_id", "in", done.ids)])
     value = sum(layers.mapped("value"))
     add(
         "stock valuation: returns valued at the original cost",
-        abs(value - QTY_RETURNED * COST * n) < 0.01 and abs(sum(layers.mapped("quantity")) - QTY_RETURNED * n) < 1e-6,
-        f"{sum(layers.mapped('quantity')):g} units, {value:.2f} valued, expected {QTY_RETURNED * COST * n:.2f}",
+        abs(value - QTY_RETURNED * COST * n) < 0.01
+        and abs(sum(layers.mapped("quantity")) - QTY_RETURNED * n) < 1e-6,
+        f"{sum(layers.mapped('quantity')):g} units, {value:.2f} valued, "
+        f"expected {QTY_RETURNED * COST * n:.2f}",
     )
 
     refunds = env["account.move"].search(
@@ -598,7 +648,9 @@ def check(env, path, orders, seed_info, quants_before):
     expected_untaxed = round(sum(invoices.mapped("amount_untaxed")) * ratio, 2)
     expected_total = round(sum(invoices.mapped("amount_total")) * ratio, 2)
     credited_qty = sum(
-        posted.invoice_line_ids.filtered(lambda l: l.product_id == product).mapped("quantity")
+        posted.invoice_line_ids.filtered(lambda l: l.product_id == product).mapped(
+            "quantity"
+        )
     )
     untaxed = round(sum(posted.mapped("amount_untaxed")), 2)
     total = round(sum(posted.mapped("amount_total")), 2)
@@ -608,7 +660,8 @@ def check(env, path, orders, seed_info, quants_before):
         and abs(untaxed - expected_untaxed) < 0.01
         and abs(total - expected_total) < 0.01
         and abs(credited_qty - QTY_RETURNED * n) < 1e-6,
-        f"{len(posted)} posted of {len(refunds)}; untaxed {untaxed:.2f} (expected {expected_untaxed:.2f}), "
+        f"{len(posted)} posted of {len(refunds)}; untaxed {untaxed:.2f} "
+        f"(expected {expected_untaxed:.2f}), "
         f"total {total:.2f} (expected {expected_total:.2f}), {credited_qty:g} units",
     )
     open_residual = round(sum(posted.mapped("amount_residual")), 2)
@@ -633,7 +686,7 @@ def check(env, path, orders, seed_info, quants_before):
     return results
 
 
-# --- entry points ---------------------------------------------------------------------
+# --- entry points ---------------------------------------------------
 
 
 def cmd_seed(args):
@@ -655,14 +708,22 @@ def cmd_measure(args):
     registry = _boot(args)
     boot_seconds = time.perf_counter() - t_boot
     profiler = QueryProfiler() if args.profile else None
-    out = {"path": args.path, "n": args.n, "warmup": args.warmup, "registry_load_s": round(boot_seconds, 2)}
+    out = {
+        "path": args.path,
+        "n": args.n,
+        "warmup": args.warmup,
+        "registry_load_s": round(boot_seconds, 2),
+    }
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         seed_info = json.loads(env["ir.config_parameter"].get_param("rm_bench.seed"))
         seed_info["product"] = env["product.product"].browse(seed_info["product_id"])
         orders = env["sale.order"].browse(seed_info["order_ids"])
         if len(orders) != args.n + args.warmup:
-            raise RuntimeError(f"database has {len(orders)} seeded orders, expected {args.n + args.warmup}")
+            raise RuntimeError(
+                f"database has {len(orders)} seeded orders, "
+                f"expected {args.n + args.warmup}"
+            )
         product = seed_info["product"]
         quants_before = _quants_by_location(env, product)
         cr.commit()
@@ -678,7 +739,7 @@ def cmd_measure(args):
             meter.enabled = False
             run(env, meter, orders[: args.warmup], seed_info)
             meter.enabled = True
-        measured = orders[args.warmup:]
+        measured = orders[args.warmup :]
         t0 = time.perf_counter()
         run(env, meter, measured, seed_info)
         out["wall_s"] = round(time.perf_counter() - t0, 3)
@@ -717,7 +778,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--path", choices=sorted(PATHS))
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--step-end", choices=["commit", "precommit", "flush"], default="commit")
+    parser.add_argument(
+        "--step-end", choices=["commit", "precommit", "flush"], default="precommit"
+    )
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -728,7 +791,10 @@ def main():
             result = cmd_measure(args)
         result["error"] = None
     except Exception as exc:  # reported to run.py, which fails the path
-        result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        result = {
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
     with open(args.out, "w") as fh:
         json.dump(result, fh, indent=1, default=str)
     sys.exit(0 if result.get("error") is None else 1)
