@@ -1,5 +1,7 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import Command, fields, models
 from odoo.tools import float_compare, float_is_zero
 
@@ -35,12 +37,18 @@ class ReturnOrder(models.Model):
         # can write (checked by the caller) without billing rights
         # (RELIABILITY B3); posting them still requires billing rights.
         moves = self.env["account.move"].sudo().create(vals_list)
-        for order, credit_note in zip(per_invoice, moves, strict=True):
-            order[0].message_post(
-                body=self.env._(
-                    "Credit note %(move)s created.", move=credit_note._get_html_link()
-                )
+        links = defaultdict(list)
+        for (order, _invoice), credit_note in zip(per_invoice, moves, strict=True):
+            links[order.id].append(credit_note._get_html_link())
+        bodies = {
+            order_id: self.env._(
+                "Credit notes created: %(moves)s", moves=Markup(", ").join(order_links)
             )
+            for order_id, order_links in links.items()
+        }
+        # one batched log instead of a message_post per return; write access to
+        # the returns was checked by the caller
+        self.browse(list(bodies))._message_log_batch(bodies)
         return moves.sudo(False)
 
     def _prepare_credit_note_vals(self, invoice, items):

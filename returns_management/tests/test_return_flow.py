@@ -50,6 +50,9 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(order.line_ids.qty_refunded, 2.0)
         self.assertEqual(order.state, "done")
         self.assertEqual(len(sale.order_line), 1, "no extra sale line may appear")
+        self.assertTrue(
+            any(credit_note.display_name in m.body for m in order.message_ids)
+        )
 
     def test_credit_note_reverses_cost_of_goods_at_original_cost(self):
         self.company.anglo_saxon_accounting = True
