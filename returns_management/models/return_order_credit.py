@@ -33,10 +33,10 @@ class ReturnOrder(models.Model):
             order._prepare_credit_note_vals(invoice, items)
             for (order, invoice), items in per_invoice.items()
         ]
-        # sudo: returns users may prepare draft credit notes for the returns they
-        # can write (checked by the caller) without billing rights
-        # (RELIABILITY B3); posting them still requires billing rights.
-        moves = self.env["account.move"].sudo().create(vals_list)
+        # Returns users may prepare draft credit notes for the returns they can
+        # write (checked by the caller) without billing rights (RELIABILITY B3);
+        # posting them still requires billing rights.
+        moves = self.env["account.move"].sudo().create(vals_list)  # see above
         links = defaultdict(list)
         for (order, _invoice), credit_note in zip(per_invoice, moves, strict=True):
             links[order.id].append(credit_note._get_html_link())

@@ -22,10 +22,10 @@ class ReturnOrder(models.Model):
             per_picking[line.order_id, move.picking_id].append((line, move, qty))
         pickings = self.env["stock.picking"].union(*(p for _o, p in per_picking))
         warehouses = self.warehouse_id | pickings.picking_type_id.warehouse_id
-        # sudo: warehouses used before the install hook gave them a returns
-        # location (e.g. by demo data) get it now; approvers may not create
-        # locations, and this only adds the missing one of their own warehouses.
-        warehouses.sudo()._create_missing_return_locations()
+        # Warehouses used before the install hook gave them a returns location
+        # (e.g. by demo data) get it now; approvers may not create locations.
+        warehouse_admin = warehouses.sudo()  # only adds the missing location
+        warehouse_admin._create_missing_return_locations()
         wizards = self.env["stock.return.picking"].create(
             [
                 order._prepare_return_wizard_vals(picking, items)
