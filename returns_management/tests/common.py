@@ -29,21 +29,24 @@ class ReturnsCommon(AccountTestInvoicingCommon):
         cls.customer = cls.env["res.partner"].create({"name": "Anna Customer"})
         cls.other_customer = cls.env["res.partner"].create({"name": "Bob Other"})
         cls.reason = cls.env.ref("returns_management.return_reason_defective")
-        cls.manager = new_test_user(
-            cls.env,
-            login="return_manager",
-            groups="returns_management.group_return_manager,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.manager = cls._new_user(
+            "return_manager",
+            "returns_management.group_return_manager,account.group_account_invoice",
         )
-        cls.return_user = new_test_user(
-            cls.env,
-            login="return_user",
-            groups="returns_management.group_return_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.return_user = cls._new_user(
+            "return_user", "returns_management.group_return_user"
         )
         cls.env.user.groups_id += cls.env.ref("returns_management.group_return_manager")
+
+    @classmethod
+    def _new_user(cls, login, groups):
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups=groups,
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
 
     @classmethod
     def _create_returnable_product(cls, name, price, cost, **values):
@@ -108,9 +111,12 @@ class ReturnsCommon(AccountTestInvoicingCommon):
             context["picking_ids_not_to_backorder"] = pickings.ids
         return pickings.with_context(**context).button_validate()
 
-    def _create_return(self, sale, lines, **values):
+    def _create_return(self, sale, lines, user=None, **values):
         """lines: list of (sale_line, quantity)."""
-        return self.env["return.order"].create(
+        return_orders = self.env["return.order"]
+        if user:
+            return_orders = return_orders.with_user(user)
+        return return_orders.create(
             {
                 "sale_order_id": sale.id,
                 "line_ids": [

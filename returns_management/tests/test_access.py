@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 
 from .common import ReturnsCommon
 
@@ -22,20 +22,8 @@ class TestReturnAccess(ReturnsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="return_portal",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.employee = new_test_user(
-            cls.env,
-            login="return_employee",
-            groups="base.group_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.portal_user = cls._new_user("return_portal", "base.group_portal")
+        cls.employee = cls._new_user("return_employee", "base.group_user")
 
     # helpers
 
@@ -146,23 +134,8 @@ class TestReturnAccess(ReturnsCommon):
 
     def test_returns_user_creates_edits_and_submits_a_return(self):
         sale = self._delivered_sale()
-        order = (
-            self.env["return.order"]
-            .with_user(self.return_user)
-            .create(
-                {
-                    "sale_order_id": sale.id,
-                    "line_ids": [
-                        Command.create(
-                            {
-                                "sale_line_id": sale.order_line.id,
-                                "quantity": 2.0,
-                                "reason_id": self.reason.id,
-                            }
-                        )
-                    ],
-                }
-            )
+        order = self._create_return(
+            sale, [(sale.order_line, 2.0)], user=self.return_user
         )
         order.write({"note": "<p>Box damaged</p>"})
         order.line_ids.write({"quantity": 1.0})
@@ -274,23 +247,8 @@ class TestReturnAccess(ReturnsCommon):
 
     def _received_by_returns_user(self):
         sale = self._delivered_sale()
-        order = (
-            self.env["return.order"]
-            .with_user(self.return_user)
-            .create(
-                {
-                    "sale_order_id": sale.id,
-                    "line_ids": [
-                        Command.create(
-                            {
-                                "sale_line_id": sale.order_line.id,
-                                "quantity": 2.0,
-                                "reason_id": self.reason.id,
-                            }
-                        )
-                    ],
-                }
-            )
+        order = self._create_return(
+            sale, [(sale.order_line, 2.0)], user=self.return_user
         )
         order.action_submit()
         order.with_user(self.manager).action_approve()
