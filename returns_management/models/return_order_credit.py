@@ -63,6 +63,8 @@ class ReturnOrder(models.Model):
             "invoice_user_id": invoice.invoice_user_id.id,
             "team_id": invoice.team_id.id,
             "reversed_entry_id": invoice.id,
+            # dated when made, as core's reversal wizard does
+            "invoice_date": fields.Date.context_today(self),
             "invoice_origin": invoice.invoice_origin,
             "ref": self.env._(
                 "%(return_name)s: return of %(invoice)s",
@@ -128,6 +130,9 @@ class ReturnOrderLine(models.Model):
         """
         left_on_invoice_line = {}
         allocations = []
+        # one query per field for all lines; filtered() below drops the
+        # shared prefetch
+        self.sale_line_id.invoice_lines.fetch(["sale_line_ids", "tax_ids"])
         for line in self:
             to_credit = line._qty_to_credit()
             if not to_credit:

@@ -77,6 +77,8 @@ class ReturnOrderLine(models.Model):
         """
         left_on_move = {}
         allocations = []
+        # one query for all lines; sorted() below drops the shared prefetch
+        self.sale_line_id._return_delivered_moves().fetch(["returned_move_ids"])
         for line in self:
             uom = line.product_id.uom_id
             to_place = line._product_qty()

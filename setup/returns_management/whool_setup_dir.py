@@ -30,7 +30,9 @@ def _in_addon_dir():
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     wheel_directory = os.path.abspath(wheel_directory)
     with _in_addon_dir():
-        return buildapi.build_wheel(wheel_directory, config_settings, metadata_directory)
+        return buildapi.build_wheel(
+            wheel_directory, config_settings, metadata_directory
+        )
 
 
 def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
@@ -43,5 +45,6 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
 
 def build_sdist(sdist_directory, config_settings=None):
     raise buildapi.UnsupportedOperation(
-        "only wheels are built from setup/; use `pip wheel` or `python -m build --wheel`"
+        "only wheels are built from setup/; "
+        "use `pip wheel` or `python -m build --wheel`"
     )
