@@ -182,14 +182,26 @@ class ReturnOrder(models.Model):
         for vals in vals_list:
             self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
         orders = super().create(vals_list)
-        for order in orders.filtered(lambda o: o.name == "/"):
-            # the return's company, not the active one, picks the sequence
-            order.name = (
-                self.env["ir.sequence"]
-                .with_company(order.company_id)
-                .next_by_code("return.order")
-            )
+        orders.filtered(lambda o: o.name == "/")._assign_sequence_names()
         return orders
+
+    def _assign_sequence_names(self):
+        """Number returns as next_by_code would, looking the sequence up once
+        per company rather than once per return; the return's company, not
+        the active one, picks the sequence."""
+        sequences = self.env["ir.sequence"]
+        sequences.check_access("read")
+        for company, orders in self.grouped("company_id").items():
+            sequence = sequences.with_company(company).search(
+                [
+                    ("code", "=", "return.order"),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                order="company_id",
+                limit=1,
+            )
+            for order in orders:
+                order.name = sequence._next() if sequence else "/"
 
     def write(self, vals):
         self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
@@ -261,10 +273,70 @@ class ReturnOrder(models.Model):
         self._lock_for_update()
         self._ensure_state(("draft", "to_approve"), self.env._("approve"))
         self._ensure_lines()
+        failed = self._run_isolating_failures(lambda orders: orders._approve())
+        return self._report_failures(failed, self.env._("approve")) or True
+
+    def _approve(self):
         self.line_ids._check_returnable_quantity()
         self._create_return_pickings()
         self.write({"state": "approved", "date_approved": fields.Datetime.now()})
-        return True
+
+    def _run_isolating_failures(self, process):
+        """Run process on all returns at once; if a business error stops it,
+        run it again return by return, so that one broken return does not
+        hold back the others (RELIABILITY E4).
+
+        A single return still raises: its user sees the error and nothing
+        changes. Returns {return: error message} for the returns that failed.
+        """
+        if len(self) == 1:
+            process(self)
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                process(self)
+            return {}
+        except UserError:
+            pass  # some return is broken: find it below, one by one
+        failed = {}
+        for order in self:
+            try:
+                with self.env.cr.savepoint():
+                    process(order)
+            except UserError as error:
+                failed[order] = error.args[0]
+        return failed
+
+    def _report_failures(self, failed, action_label):
+        """Note each failure on its return and tell the user which failed."""
+        if not failed:
+            return None
+        for order, message in failed.items():
+            order.message_post(
+                body=self.env._(
+                    "Could not %(action)s this return: %(error)s",
+                    action=action_label,
+                    error=message,
+                )
+            )
+        done = len(self) - len(failed)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._(
+                    "%(done)s of %(total)s returns processed",
+                    done=done,
+                    total=len(self),
+                ),
+                "message": "\n".join(
+                    f"{order.name}: {message}" for order, message in failed.items()
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_reject(self, reason=None):
         self._ensure_manager()

@@ -18,9 +18,17 @@ class ReturnOrder(models.Model):
         self._lock_for_update()
         self._ensure_state(("received",), self.env._("credit"))
         self.check_access("write")
-        credit_notes = self._create_credit_notes()
-        self._close_resolved()
+        existing = self.credit_note_ids
+        failed = self._run_isolating_failures(lambda orders: orders._credit())
+        report = self._report_failures(failed, self.env._("credit"))
+        if report:
+            return report
+        credit_notes = self.credit_note_ids - existing
         return credit_notes._return_action_view() if credit_notes else True
+
+    def _credit(self):
+        self._create_credit_notes()
+        self._close_resolved()
 
     def _create_credit_notes(self):
         allocations = self.line_ids._allocate_invoice_lines()
@@ -63,8 +71,10 @@ class ReturnOrder(models.Model):
             "invoice_user_id": invoice.invoice_user_id.id,
             "team_id": invoice.team_id.id,
             "reversed_entry_id": invoice.id,
-            # dated when made, as core's reversal wizard does
+            # as core's reversal wizard: dated when made, and the invoice's
+            # review flag copied (posting then has no change to track)
             "invoice_date": fields.Date.context_today(self),
+            "checked": invoice.checked,
             "invoice_origin": invoice.invoice_origin,
             "ref": self.env._(
                 "%(return_name)s: return of %(invoice)s",
