@@ -331,7 +331,7 @@ class ReturnOrder(models.Model):
                     done=done,
                     total=len(self),
                 ),
-                "message": "\n".join(
+                "message": "; ".join(
                     f"{order.name}: {message}" for order, message in failed.items()
                 ),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},

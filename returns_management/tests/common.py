@@ -4,6 +4,19 @@ from odoo.tests import Form, new_test_user
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 
+def return_by_hand(sale, quantity):
+    """Odoo's own return wizard on the sale's delivery, used beside the addon."""
+    picking = sale.picking_ids
+    wizard = Form(
+        sale.env["stock.return.picking"].with_context(
+            active_id=picking.id, active_ids=picking.ids, active_model="stock.picking"
+        )
+    )
+    with wizard.product_return_moves.edit(0) as line:
+        line.quantity = quantity
+    return wizard.save().action_create_returns()
+
+
 class ReturnsCommon(AccountTestInvoicingCommon):
     """A company with real-time FIFO valuation, a stocked product, a customer."""
 

@@ -1,7 +1,7 @@
 from odoo.exceptions import UserError
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 
-from .common import ReturnsCommon
+from .common import ReturnsCommon, return_by_hand
 
 
 @tagged("post_install", "-at_install")
@@ -11,20 +11,6 @@ class TestBatchFailures(ReturnsCommon):
     def _sale(self):
         return self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
 
-    def _return_everything_by_hand(self, sale):
-        """Core's own return wizard, used beside the addon."""
-        picking = sale.picking_ids
-        wizard = Form(
-            self.env["stock.return.picking"].with_context(
-                active_id=picking.id,
-                active_ids=picking.ids,
-                active_model="stock.picking",
-            )
-        )
-        with wizard.product_return_moves.edit(0) as line:
-            line.quantity = 5.0
-        wizard.save().action_create_returns()
-
     def _failure_notes(self, order):
         return order.message_ids.filtered(lambda m: "Could not" in (m.body or ""))
 
@@ -33,7 +19,7 @@ class TestBatchFailures(ReturnsCommon):
         good = self._create_return(good_sale, [(good_sale.order_line, 2.0)])
         broken = self._create_return(broken_sale, [(broken_sale.order_line, 2.0)])
         (good | broken).action_submit()
-        self._return_everything_by_hand(broken_sale)
+        return_by_hand(broken_sale, 5.0)
 
         result = (good | broken).with_user(self.manager).action_approve()
 

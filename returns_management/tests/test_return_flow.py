@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import ReturnsCommon
+from .common import ReturnsCommon, return_by_hand
 
 
 @tagged("post_install", "-at_install")
@@ -254,17 +254,7 @@ class TestReturnFlow(ReturnsCommon):
 
     def test_core_return_counts_against_returnable_quantity(self):
         sale = self._sale_with_discount_and_tax()
-        picking = sale.picking_ids
-        wizard = Form(
-            self.env["stock.return.picking"].with_context(
-                active_id=picking.id,
-                active_ids=picking.ids,
-                active_model="stock.picking",
-            )
-        )
-        with wizard.product_return_moves.edit(0) as line:
-            line.quantity = 3.0
-        wizard.save().action_create_returns()
+        return_by_hand(sale, 3.0)
 
         self.assertEqual(sale.order_line.return_qty_returnable, 2.0)
         with self.assertRaises(ValidationError):

@@ -1,7 +1,10 @@
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
+from .common import return_by_hand
+
 TOUR_CUSTOMER = "Tour Returns Customer"
+BATCH_CUSTOMER = "Tour Batch Customer"
 
 
 @tagged("post_install", "-at_install")
@@ -30,9 +33,13 @@ class TestReturnTour(HttpCase):
             }
         ).action_apply_inventory()
         self.customer = self.env["res.partner"].create({"name": TOUR_CUSTOMER})
-        self.sale = self.env["sale.order"].create(
+        self.sale = self._delivered_and_invoiced_sale(self.customer)
+        self.invoice = self.sale.invoice_ids
+
+    def _delivered_and_invoiced_sale(self, customer):
+        sale = self.env["sale.order"].create(
             {
-                "partner_id": self.customer.id,
+                "partner_id": customer.id,
                 "warehouse_id": self.warehouse.id,
                 "order_line": [
                     Command.create(
@@ -41,14 +48,34 @@ class TestReturnTour(HttpCase):
                 ],
             }
         )
-        self.sale.action_confirm()
-        delivery = self.sale.picking_ids
+        sale.action_confirm()
+        delivery = sale.picking_ids
         for move in delivery.move_ids:
             move.quantity = move.product_uom_qty
             move.picked = True
         delivery.button_validate()
-        self.invoice = self.sale._create_invoices()
-        self.invoice.action_post()
+        sale._create_invoices().action_post()
+        return sale
+
+    def _submitted_return(self, sale):
+        order = self.env["return.order"].create(
+            {
+                "sale_order_id": sale.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "sale_line_id": sale.order_line.id,
+                            "quantity": 2.0,
+                            "reason_id": self.env.ref(
+                                "returns_management.return_reason_defective"
+                            ).id,
+                        }
+                    )
+                ],
+            }
+        )
+        order.action_submit()
+        return order
 
     def test_backoffice_return_flow(self):
         sale_line = self.sale.order_line
@@ -94,3 +121,21 @@ class TestReturnTour(HttpCase):
         self.assertEqual(credit_note.invoice_line_ids.quantity, 2.0)
         self.assertEqual(credit_note.invoice_line_ids.sale_line_ids, sale_line)
         self.assertEqual(sale_line.qty_invoiced, 3.0)
+
+    def test_batch_approval_from_the_list(self):
+        batch_customer = self.env["res.partner"].create({"name": BATCH_CUSTOMER})
+        good_sale = self._delivered_and_invoiced_sale(batch_customer)
+        broken_sale = self._delivered_and_invoiced_sale(batch_customer)
+        good = self._submitted_return(good_sale)
+        broken = self._submitted_return(broken_sale)
+        # meanwhile, someone takes every unit back with Odoo's own return
+        return_by_hand(broken_sale, 5.0)
+
+        self.start_tour("/odoo/returns", "returns_management_batch_tour", login="admin")
+
+        self.assertEqual(good.state, "approved")
+        self.assertEqual(good.return_picking_ids.move_ids.product_uom_qty, 2.0)
+        self.assertEqual(broken.state, "to_approve")
+        self.assertFalse(broken.return_picking_ids)
+        note = broken.message_ids.filtered(lambda m: "Could not" in (m.body or ""))
+        self.assertIn("cannot return more", note.body)
