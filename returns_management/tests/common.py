@@ -146,6 +146,16 @@ class ReturnsCommon(AccountTestInvoicingCommon):
             }
         )
 
+    def _taxed_sale(self):
+        """5 units at 100 with the 15 % sale tax, delivered and invoiced."""
+        return self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
+
+    def _received_return(self, sale, quantity):
+        """A return of the sale's only line, approved and received."""
+        return self._approve_and_receive(
+            self._create_return(sale, [(sale.order_line, quantity)])
+        )
+
     def _approve_and_receive(self, order, quantities=None, backorder=True):
         order.action_submit()
         order.with_user(self.manager).action_approve()

@@ -8,18 +8,13 @@ from .common import ReturnsCommon
 class TestBatchCredit(ReturnsCommon):
     """Crediting and posting many returns at once, as the list view does."""
 
-    def _received_return(self, sale, quantity):
-        return self._approve_and_receive(
-            self._create_return(sale, [(sale.order_line, quantity)])
-        )
-
     @staticmethod
     def _receivable(move):
         return move.line_ids.filtered(lambda l: l.account_type == "asset_receivable")
 
     def test_batch_posting_reconciles_each_credit_note_with_its_own_invoice(self):
-        sale_a = self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
-        sale_b = self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
+        sale_a = self._taxed_sale()
+        sale_b = self._taxed_sale()
         # two credit notes of invoice A before the one of invoice B: pairing
         # invoices and credit notes by position would reconcile the second
         # credit note of A with invoice B and leave B's own credit open
@@ -55,7 +50,7 @@ class TestBatchCredit(ReturnsCommon):
         self.assertEqual(set(returns.mapped("state")), {"done"})
 
     def test_credit_note_is_dated_when_made_like_a_reversal(self):
-        sale = self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
+        sale = self._taxed_sale()
         order = self._received_return(sale, 2.0)
         order.action_create_credit_notes()
         self.assertEqual(order.credit_note_ids.state, "draft")
@@ -66,7 +61,7 @@ class TestBatchCredit(ReturnsCommon):
     def test_customer_follows_posted_credit_notes_and_return_valuation(self):
         # with tracking and subscriptions on, as in production
         self.env = self.env(context=dict(self.env.context, tracking_disable=False))
-        sale = self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
+        sale = self._taxed_sale()
         order = self._received_return(sale.with_env(self.env), 2.0)
         valuation_entries = self.env["account.move"].search(
             [("stock_move_id", "in", order.return_picking_ids.move_ids.ids)]
@@ -81,7 +76,7 @@ class TestBatchCredit(ReturnsCommon):
 
     def test_archived_customer_is_not_made_a_follower(self):
         self.env = self.env(context=dict(self.env.context, tracking_disable=False))
-        sale = self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
+        sale = self._taxed_sale()
         order = self._received_return(sale.with_env(self.env), 2.0)
         order.action_create_credit_notes()
         self.customer.active = False

@@ -8,14 +8,11 @@ from .common import ReturnsCommon, return_by_hand
 class TestBatchFailures(ReturnsCommon):
     """One broken return in a batch action: the others proceed, it is reported."""
 
-    def _sale(self):
-        return self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
-
     def _failure_notes(self, order):
         return order.message_ids.filtered(lambda m: "Could not" in (m.body or ""))
 
     def test_batch_approval_skips_a_return_whose_goods_came_back_by_hand(self):
-        good_sale, broken_sale = self._sale(), self._sale()
+        good_sale, broken_sale = self._taxed_sale(), self._taxed_sale()
         good = self._create_return(good_sale, [(good_sale.order_line, 2.0)])
         broken = self._create_return(broken_sale, [(broken_sale.order_line, 2.0)])
         (good | broken).action_submit()
@@ -34,13 +31,9 @@ class TestBatchFailures(ReturnsCommon):
         self.assertFalse(self._failure_notes(good))
 
     def test_batch_credit_skips_a_return_whose_invoice_is_back_in_draft(self):
-        good_sale, broken_sale = self._sale(), self._sale()
-        good = self._approve_and_receive(
-            self._create_return(good_sale, [(good_sale.order_line, 2.0)])
-        )
-        broken = self._approve_and_receive(
-            self._create_return(broken_sale, [(broken_sale.order_line, 2.0)])
-        )
+        good_sale, broken_sale = self._taxed_sale(), self._taxed_sale()
+        good = self._received_return(good_sale, 2.0)
+        broken = self._received_return(broken_sale, 2.0)
         broken_sale.invoice_ids.button_draft()
 
         result = (good | broken).action_create_credit_notes()
@@ -54,10 +47,8 @@ class TestBatchFailures(ReturnsCommon):
         self.assertIn("still a draft", self._failure_notes(broken).body)
 
     def test_a_single_broken_return_raises_and_changes_nothing(self):
-        sale = self._sale()
-        order = self._approve_and_receive(
-            self._create_return(sale, [(sale.order_line, 2.0)])
-        )
+        sale = self._taxed_sale()
+        order = self._received_return(sale, 2.0)
         sale.invoice_ids.button_draft()
         with self.assertRaisesRegex(UserError, "still a draft"):
             order.action_create_credit_notes()
@@ -66,12 +57,10 @@ class TestBatchFailures(ReturnsCommon):
         self.assertFalse(self._failure_notes(order))
 
     def test_batch_without_failure_returns_the_new_credit_notes(self):
-        sales = self._sale() | self._sale()
+        sales = self._taxed_sale() | self._taxed_sale()
         orders = self.env["return.order"]
         for sale in sales:
-            orders |= self._approve_and_receive(
-                self._create_return(sale, [(sale.order_line, 1.0)])
-            )
+            orders |= self._received_return(sale, 1.0)
         result = orders.action_create_credit_notes()
         self.assertEqual(result["domain"], [("id", "in", orders.credit_note_ids.ids)])
         self.assertEqual(set(orders.mapped("state")), {"done"})

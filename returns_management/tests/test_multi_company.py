@@ -221,7 +221,7 @@ class TestReturnMultiCompany(ReturnsCommon):
     # batches over two companies
 
     def test_batch_over_two_companies_approves_and_credits_each_in_its_company(self):
-        sale_a = self._create_sale([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)])
+        sale_a = self._taxed_sale()
         order_a = self._create_return(sale_a, [(sale_a.order_line, 1.0)])
         order_b = self._create_return_b(2.0)
         orders = (order_a | order_b).with_env(self._env_both(self.manager_both))
