@@ -316,7 +316,9 @@ cmd_test() {
     log "Database $db, test tags $tags, port $port"
     log "Log: $log"
     local rc=0
-    odoo -d "$db" -i "$ADDON" --test-enable --test-tags "$tags" --stop-after-init \
+    # stock_delivery and mrp too: tests check carriers and kits on returns
+    # (the addon itself does not depend on them)
+    odoo -d "$db" -i "$ADDON,stock_delivery,mrp" --test-enable --test-tags "$tags" --stop-after-init \
         --log-level=test --http-port="$port" --workers=0 --max-cron-threads=0 \
         --data-dir="$TEST_TMP/data" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 

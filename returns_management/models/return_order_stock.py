@@ -32,7 +32,10 @@ class ReturnOrder(models.Model):
                 for (order, picking), items in per_picking.items()
             ]
         )
-        wizards._create_returns_batch()
+        # core's own return, wizard by wizard, so that its overrides run
+        # (stock_delivery drops the carrier) and the chatter links the delivery
+        for wizard in wizards:
+            wizard._create_return()
 
     def _prepare_return_wizard_vals(self, picking, items):
         self.ensure_one()

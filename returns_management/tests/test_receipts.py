@@ -1,0 +1,65 @@
+from odoo.tests import Form, tagged
+
+from .common import ReturnsCommon
+
+
+def return_receipt_by_hand(picking, quantity):
+    """Odoo's own return wizard on one picking, as a warehouse user would."""
+    wizard = Form(
+        picking.env["stock.return.picking"].with_context(
+            active_id=picking.id, active_ids=picking.ids, active_model="stock.picking"
+        )
+    )
+    with wizard.product_return_moves.edit(0) as line:
+        line.quantity = quantity
+    action = wizard.save().action_create_returns()
+    return picking.browse(action["res_id"])
+
+
+@tagged("post_install", "-at_install")
+class TestReceipts(ReturnsCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager_group = cls.env.ref("returns_management.group_return_manager")
+        cls.other_reason = cls.env.ref("returns_management.return_reason_wrong_item")
+
+    def _approved_return(self, sale, lines):
+        order = self._create_return(sale, lines)
+        order.action_submit()
+        order.with_user(self.manager).action_approve()
+        return order
+
+    def _receive(self, order, quantity, backorder=True):
+        """Validate the open receipt of a one-product return with quantity."""
+        receipt = order.return_picking_ids.filtered(lambda p: p.state != "done")
+        return self._validate(receipt, {self.product: quantity}, backorder)
+
+    def test_receipt_drops_the_delivery_carrier_and_links_the_delivery(self):
+        if "carrier_id" not in self.env["stock.picking"]._fields:
+            self.skipTest("stock_delivery is not installed")
+        carrier_product = self._create_product(name="Express", type="service")
+        carrier = self.env["delivery.carrier"].create(
+            {"name": "Express", "product_id": carrier_product.id, "fixed_price": 12.0}
+        )
+        sale = self._create_sale(
+            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
+            deliver=False,
+            invoice=False,
+        )
+        delivery = sale.picking_ids
+        delivery.write({"carrier_id": carrier.id, "carrier_price": 12.0})
+        self._validate(delivery)
+        order = self._approved_return(sale, [(sale.order_line, 2.0)])
+        receipt = order.return_picking_ids
+
+        self.assertFalse(receipt.carrier_id)
+        self.assertEqual(receipt.carrier_price, 0.0)
+        self.assertEqual(receipt.return_id, delivery)
+        origin_links = receipt.message_ids.filtered(
+            lambda m: (
+                f'data-oe-id="{delivery.id}"' in m.body
+                and 'data-oe-model="stock.picking"' in m.body
+            )
+        )
+        self.assertEqual(len(origin_links), 1)
