@@ -8,6 +8,11 @@ class StockMove(models.Model):
         "return.order.line", index="btree_not_null", readonly=True
     )
 
+    def _prepare_merge_moves_distinct_fields(self):
+        # two return lines on one sale line return the same delivery move:
+        # each keeps its own receipt move, so each counts its own quantity
+        return [*super()._prepare_merge_moves_distinct_fields(), "return_order_line_id"]
+
     def _return_remaining_product_qty(self):
         """Done quantity of this delivery move not returned yet (open or done)."""
         self.ensure_one()

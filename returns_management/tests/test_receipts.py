@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import Form, tagged
 
 from .common import ReturnsCommon
@@ -34,6 +35,31 @@ class TestReceipts(ReturnsCommon):
         """Validate the open receipt of a one-product return with quantity."""
         receipt = order.return_picking_ids.filtered(lambda p: p.state != "done")
         return self._validate(receipt, {self.product: quantity}, backorder)
+
+    def test_two_lines_on_one_sale_line_keep_their_own_receipt_moves(self):
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+        order.line_ids = [
+            Command.create(
+                {
+                    "sale_line_id": sale.order_line.id,
+                    "quantity": 1.0,
+                    "reason_id": self.other_reason.id,
+                }
+            )
+        ]
+        order.action_submit()
+        order.with_user(self.manager).action_approve()
+        self._validate(order.return_picking_ids)
+
+        first, second = order.line_ids
+        self.assertEqual(len(order.return_picking_ids.move_ids), 2)
+        self.assertEqual(first.qty_received, 2.0)
+        self.assertEqual(second.qty_received, 1.0)
+        self.assertEqual(first.return_move_ids.product_uom_qty, 2.0)
+        self.assertEqual(second.return_move_ids.product_uom_qty, 1.0)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 3.0)
+        self.assertEqual(sale.order_line.qty_delivered, 2.0)
 
     def test_receipt_drops_the_delivery_carrier_and_links_the_delivery(self):
         if "carrier_id" not in self.env["stock.picking"]._fields:
