@@ -129,13 +129,19 @@ class ReturnOrderLine(models.Model):
             unit_price = line.price_unit * (1 - line.discount / 100.0)
             line.refund_amount = line.currency_id.round(unit_price * line.quantity)
 
-    @api.depends("return_move_ids.state", "return_move_ids.quantity", "product_uom_id")
+    @api.depends(
+        "return_move_ids.state",
+        "return_move_ids.quantity",
+        "return_move_ids.location_id",
+        "product_uom_id",
+    )
     def _compute_qty_received(self):
+        """What came from the customer, even beyond the approved quantity;
+        goods sent back later are counted in qty_sent_back."""
         for line in self:
-            done = line.return_move_ids.filtered(lambda m: m.state == "done")
-            line.qty_received = sum(
-                move.product_uom._compute_quantity(move.quantity, line.product_uom_id)
-                for move in done
+            received = line.return_move_ids._return_customer_receipt_moves()
+            line.qty_received = line._sum_move_quantities(
+                received.filtered(lambda m: m.state == "done")
             )
 
     @api.depends(

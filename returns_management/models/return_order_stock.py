@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
@@ -71,6 +71,50 @@ class ReturnOrder(models.Model):
 
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
+
+    qty_sent_back = fields.Float(
+        digits="Product Unit of Measure",
+        compute="_compute_qty_sent_back",
+        store=True,
+        help="Received goods returned to the customer (done), e.g. extra goods "
+        "sent back or a return of the receipt made in Odoo.",
+    )
+
+    @api.depends(
+        "return_move_ids.returned_move_ids.state",
+        "return_move_ids.returned_move_ids.quantity",
+        "product_uom_id",
+    )
+    def _compute_qty_sent_back(self):
+        for line in self:
+            line.qty_sent_back = line._sum_move_quantities(
+                line._send_back_moves().filtered(lambda m: m.state == "done")
+            )
+
+    def _qty_received_approved(self):
+        """Received and kept, never more than approved, in the line's unit:
+        the quantity the customer may be credited for."""
+        self.ensure_one()
+        kept = self.qty_received - self.qty_sent_back
+        return max(min(kept, self.quantity), 0.0)
+
+    def _send_back_moves(self):
+        """Moves returning received goods to the customer, not cancelled."""
+        return self.return_move_ids.returned_move_ids.filtered(
+            lambda m: m.state != "cancel" and m.location_dest_id.usage == "customer"
+        )
+
+    def _sum_move_quantities(self, moves):
+        """Quantity of moves in the line's unit: done quantity once done,
+        demand before."""
+        self.ensure_one()
+        return sum(
+            move.product_uom._compute_quantity(
+                move.quantity if move.state == "done" else move.product_uom_qty,
+                self.product_uom_id,
+            )
+            for move in moves
+        )
 
     def _allocate_delivered_moves(self):
         """Split each line's quantity over the delivery moves it came from.

@@ -41,6 +41,9 @@ class SaleOrderLine(models.Model):
                 and m.location_dest_id.usage == "customer"
                 and m.location_id.usage != "customer"
                 and not m.scrapped
+                # as sale_stock: goods sent back after a return count only
+                # when they update the sale order
+                and (not m.origin_returned_move_id or m.to_refund)
             )
         )
 

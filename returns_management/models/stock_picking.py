@@ -4,8 +4,10 @@ from odoo import fields, models
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
+    # not copied: a return of our receipt (goods sent back) is no receipt of
+    # the return; backorders keep it through _create_backorder
     return_order_id = fields.Many2one(
-        "return.order", index="btree_not_null", readonly=True, copy=True
+        "return.order", index="btree_not_null", readonly=True, copy=False
     )
     return_order_ids = fields.Many2many(
         "return.order",
@@ -26,6 +28,15 @@ class StockPicking(models.Model):
             )
             picking.return_order_ids = orders
             picking.return_order_count = len(orders)
+
+    def _create_backorder(self, backorder_moves=None):
+        backorders = super()._create_backorder(backorder_moves=backorder_moves)
+        receipts = backorders.filtered(lambda b: b.backorder_id.return_order_id)
+        for order, order_backorders in receipts.grouped(
+            lambda b: b.backorder_id.return_order_id
+        ).items():
+            order_backorders.return_order_id = order
+        return backorders
 
     def _action_done(self):
         res = super()._action_done()

@@ -61,6 +61,38 @@ class TestReceipts(ReturnsCommon):
         self.assertEqual(self._quant_qty(self.product, self.returns_location), 3.0)
         self.assertEqual(sale.order_line.qty_delivered, 2.0)
 
+    def test_goods_sent_back_by_hand_are_not_received(self):
+        sale = self._taxed_sale()
+        order = self._received_return(sale, 2.0)
+        receipt = order.return_picking_ids
+
+        send_back = return_receipt_by_hand(receipt, 1.0)
+        self._validate(send_back)
+
+        line = order.line_ids
+        self.assertEqual(order.return_picking_ids, receipt)
+        self.assertFalse(send_back.return_order_id)
+        self.assertFalse(send_back.move_ids.return_order_line_id)
+        self.assertEqual(line.return_move_ids, receipt.move_ids)
+        self.assertEqual(line.qty_received, 2.0)
+        self.assertEqual(line.qty_sent_back, 1.0)
+        self.assertEqual(line._qty_received_approved(), 1.0)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 1.0)
+        self.assertEqual(sale.order_line.qty_delivered, 4.0)
+
+    def test_backorder_of_a_receipt_stays_linked_to_the_return(self):
+        sale = self._taxed_sale()
+        order = self._approved_return(sale, [(sale.order_line, 3.0)])
+        self._receive(order, 1.0)
+        self._receive(order, 2.0)
+
+        self.assertEqual(len(order.return_picking_ids), 2)
+        self.assertEqual(order.line_ids.qty_received, 3.0)
+        self.assertEqual(
+            order.return_picking_ids.move_ids.return_order_line_id, order.line_ids
+        )
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 3.0)
+
     def test_receipt_drops_the_delivery_carrier_and_links_the_delivery(self):
         if "carrier_id" not in self.env["stock.picking"]._fields:
             self.skipTest("stock_delivery is not installed")
