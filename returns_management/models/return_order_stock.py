@@ -1,12 +1,16 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
 
 class ReturnOrder(models.Model):
     _inherit = "return.order"
+
+    def action_submit(self):
+        self.line_ids._check_product_not_kit()
+        return super().action_submit()
 
     def _create_return_pickings(self):
         """Create one incoming return per original delivery, like core's wizard.
@@ -16,6 +20,7 @@ class ReturnOrder(models.Model):
         procurement group; we only redirect it to the warehouse's returns
         location and tag the picking and moves with the return.
         """
+        self.line_ids._check_product_not_kit()
         allocations = self.line_ids._allocate_delivered_moves()
         per_picking = defaultdict(list)
         for line, move, qty in allocations:
@@ -89,6 +94,18 @@ class ReturnOrderLine(models.Model):
         for line in self:
             line.qty_sent_back = line._sum_move_quantities(
                 line._send_back_moves().filtered(lambda m: m.state == "done")
+            )
+
+    @api.constrains("sale_line_id")
+    def _check_product_not_kit(self):
+        kit_sale_lines = self.sale_line_id._return_kit_lines()
+        for line in self.filtered(lambda l: l.sale_line_id in kit_sale_lines):
+            raise ValidationError(
+                self.env._(
+                    "%(product)s is a kit: returning kits is not supported yet. "
+                    "Use Odoo's return on the delivery instead.",
+                    product=line.product_id.display_name,
+                )
             )
 
     def _qty_received_approved(self):

@@ -28,10 +28,34 @@ class SaleOrderLine(models.Model):
     )
     def _compute_return_qty_returnable(self):
         remaining = self._return_remaining_product_qty()
+        kits = self._return_kit_lines()
         for line in self:
+            if line in kits:
+                line.return_qty_returnable = 0.0
+                continue
             line.return_qty_returnable = line.product_id.uom_id._compute_quantity(
                 max(remaining[line.id], 0.0), line.product_uom
             )
+
+    def _return_kit_lines(self):
+        """Lines selling a kit (a phantom bill of materials, with mrp).
+
+        Their moves carry the components, not the kit, so the kit's delivered
+        quantity cannot be read from them: kits are not returnable until they
+        are supported per component.
+        """
+        kits = self.browse()
+        if "mrp.bom" not in self.env:
+            return kits
+        # only tells whether a product is a kit: returns users need no
+        # manufacturing rights to read that
+        boms = self.env["mrp.bom"].sudo()
+        for company, lines in self.grouped("company_id").items():
+            kit_boms = boms._bom_find(
+                lines.product_id, company_id=company.id, bom_type="phantom"
+            )
+            kits |= lines.filtered(lambda line: kit_boms.get(line.product_id))
+        return kits
 
     def _return_delivered_moves(self):
         """Done moves that brought these lines' goods to the customer."""

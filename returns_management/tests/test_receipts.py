@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from .common import ReturnsCommon
@@ -121,3 +122,57 @@ class TestReceipts(ReturnsCommon):
             )
         )
         self.assertEqual(len(origin_links), 1)
+
+    def _kit(self):
+        if "mrp.bom" not in self.env:
+            self.skipTest("mrp is not installed")
+        kit = self._create_product(
+            name="Kettle set", type="consu", lst_price=300.0, categ_id=self.category.id
+        )
+        self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": kit.product_tmpl_id.id,
+                "type": "phantom",
+                "bom_line_ids": [
+                    Command.create({"product_id": self.product.id, "product_qty": 4.0})
+                ],
+            }
+        )
+        return kit
+
+    def test_kit_line_has_nothing_returnable_and_is_refused(self):
+        kit = self._kit()
+        sale = self._create_sale([(kit, 5.0, 300.0, 0.0, self.tax_sale_a)])
+        self.assertEqual(sale.order_line.qty_delivered, 5.0)
+        self.assertEqual(self._quant_qty(self.product, self.stock_location), 80.0)
+
+        self.assertEqual(sale.order_line.return_qty_returnable, 0.0)
+        with self.assertRaises(ValidationError):
+            self._create_return(sale, [(sale.order_line, 2.0)])
+        self.assertFalse(
+            self.env["return.order"].search([("sale_order_id", "=", sale.id)])
+        )
+
+    def test_product_made_a_kit_after_the_request_is_refused_at_submit(self):
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+        if "mrp.bom" not in self.env:
+            self.skipTest("mrp is not installed")
+        component = self._create_returnable_product("Lid", price=5.0, cost=1.0)
+        self.env["mrp.bom"].create(
+            {
+                "product_tmpl_id": self.product.product_tmpl_id.id,
+                "type": "phantom",
+                "bom_line_ids": [
+                    Command.create({"product_id": component.id, "product_qty": 1.0})
+                ],
+            }
+        )
+
+        with self.assertRaises(ValidationError):
+            order.action_submit()
+        self.assertEqual(order.state, "draft")
+        with self.assertRaises(ValidationError):
+            order.with_user(self.manager).action_approve()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(order.return_picking_ids)
