@@ -17,6 +17,7 @@
         "wizards/return_order_create_wizard_views.xml",
         "wizards/return_order_reject_wizard_views.xml",
         "views/return_order_views.xml",
+        "views/return_order_receipt_views.xml",
         "views/return_reason_views.xml",
         "views/sale_order_views.xml",
         "views/stock_picking_views.xml",

@@ -1,12 +1,34 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
+from .return_order_line import ReturnOrderLine as ReturnOrderLineRequest
+
 
 class ReturnOrder(models.Model):
     _inherit = "return.order"
+
+    has_over_receipt = fields.Boolean(
+        string="Received Beyond Approval",
+        compute="_compute_has_over_receipt",
+        store=True,
+        help="More goods came back than approved: a manager accepts the extra "
+        "quantity or sends it back to the customer.",
+    )
+    over_receipt_activity_id = fields.Many2one(
+        "mail.activity", readonly=True, copy=False, ondelete="set null"
+    )
+
+    @api.depends("line_ids.qty_over_received")
+    def _compute_has_over_receipt(self):
+        for order in self:
+            order.has_over_receipt = any(
+                line.qty_over_received for line in order.line_ids
+            )
 
     def action_submit(self):
         self.line_ids._check_product_not_kit()
@@ -72,6 +94,109 @@ class ReturnOrder(models.Model):
             )
         )
         arrived.write({"state": "received", "date_received": fields.Datetime.now()})
+        self.filtered("has_over_receipt")._schedule_over_receipt_activity()
+
+    def _schedule_over_receipt_activity(self):
+        """One to-do per return for a manager to decide on the extra goods."""
+        for order in self.filtered(lambda o: not o.over_receipt_activity_id):
+            responsible = order._over_receipt_responsible()
+            if not responsible:
+                continue
+            order.over_receipt_activity_id = order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=responsible.id,
+                summary=self.env._("Decide on goods received beyond approval"),
+                note=self.env._(
+                    "More goods came back than approved on %(name)s: accept the "
+                    "extra quantity or send it back to the customer.",
+                    name=order.name,
+                ),
+            )
+
+    def _over_receipt_responsible(self):
+        """The return's responsible if a return manager, else a return manager
+        of its company, else the return's responsible."""
+        self.ensure_one()
+        group = self.env.ref("returns_management.group_return_manager")
+        managers = group.users.filtered(
+            lambda user: not user.share and self.company_id in user.company_ids
+        )
+        if self.user_id in managers:
+            return self.user_id
+        return managers.sorted("id")[:1] or self.user_id
+
+    def action_accept_extra_receipt(self):
+        """Approve the goods received beyond the approved quantity."""
+        self._start_over_receipt_decision()
+        lines = self.line_ids.filtered("qty_over_received")
+        lines._check_extra_returnable()
+        lines._accept_extra_receipt()
+        self._close_over_receipt_decision(
+            self.env._("Goods received beyond approval accepted.")
+        )
+        return True
+
+    def action_send_back_extra_receipt(self):
+        """Return the goods received beyond approval to the customer with
+        Odoo's return of the receipt, so delivered quantities stay right."""
+        self._start_over_receipt_decision()
+        lines = self.line_ids.filtered("qty_over_received")
+        per_receipt = defaultdict(list)
+        for move, qty in lines._allocate_extra_on_receipt_moves():
+            per_receipt[move.picking_id].append((move, qty))
+        wizards = self.env["stock.return.picking"].create(
+            [
+                {
+                    "picking_id": receipt.id,
+                    "product_return_moves": [
+                        Command.create(
+                            {
+                                "product_id": move.product_id.id,
+                                "move_id": move.id,
+                                "quantity": qty,
+                                "to_refund": True,
+                            }
+                        )
+                        for move, qty in items
+                    ],
+                }
+                for receipt, items in per_receipt.items()
+            ]
+        )
+        send_backs = self.env["stock.picking"].union(
+            *(wizard._create_return() for wizard in wizards)
+        )
+        for order in self:
+            links = send_backs.filtered(
+                lambda p, order=order: p.return_id.return_order_id == order
+            )
+            order._close_over_receipt_decision(
+                self.env._(
+                    "Goods received beyond approval sent back: %(pickings)s",
+                    pickings=Markup(", ").join(p._get_html_link() for p in links),
+                )
+            )
+        return True
+
+    def _start_over_receipt_decision(self):
+        self._ensure_manager()
+        self._lock_for_update()
+        self._ensure_state(
+            ("approved", "received"), self.env._("decide on the extra goods of")
+        )
+        undecided = self.filtered(lambda order: not order.has_over_receipt)
+        if undecided:
+            raise UserError(
+                self.env._(
+                    "%(names)s received nothing beyond what was approved.",
+                    names=", ".join(undecided.mapped("name")),
+                )
+            )
+
+    def _close_over_receipt_decision(self, message):
+        for order in self:
+            order.message_post(body=message)
+            order.over_receipt_activity_id.action_feedback(feedback=message)
 
 
 class ReturnOrderLine(models.Model):
@@ -84,6 +209,14 @@ class ReturnOrderLine(models.Model):
         help="Received goods returned to the customer (done), e.g. extra goods "
         "sent back or a return of the receipt made in Odoo.",
     )
+    qty_over_received = fields.Float(
+        string="Received Beyond Approval",
+        digits="Product Unit of Measure",
+        compute="_compute_qty_over_received",
+        store=True,
+        help="Received beyond the approved quantity, neither accepted nor being "
+        "sent back yet.",
+    )
 
     @api.depends(
         "return_move_ids.returned_move_ids.state",
@@ -95,6 +228,20 @@ class ReturnOrderLine(models.Model):
             line.qty_sent_back = line._sum_move_quantities(
                 line._send_back_moves().filtered(lambda m: m.state == "done")
             )
+
+    @api.depends(
+        "qty_received",
+        "quantity",
+        "return_move_ids.returned_move_ids.state",
+        "return_move_ids.returned_move_ids.product_uom_qty",
+    )
+    def _compute_qty_over_received(self):
+        for line in self:
+            sent_back = line._sum_move_quantities(line._send_back_moves())
+            extra = line.qty_received - sent_back - line.quantity
+            rounding = line.product_uom_id.rounding
+            over = float_compare(extra, 0, precision_rounding=rounding) > 0
+            line.qty_over_received = extra if over else 0.0
 
     @api.constrains("sale_line_id")
     def _check_product_not_kit(self):
@@ -132,6 +279,57 @@ class ReturnOrderLine(models.Model):
             )
             for move in moves
         )
+
+    def _check_extra_returnable(self):
+        """Refuse accepting extra goods that other returns already claim."""
+        sale_lines = self.sale_line_id
+        sale_lines._return_lock_for_update()
+        remaining = sale_lines._return_remaining_product_qty()
+        for sale_line in sale_lines:
+            left = remaining[sale_line.id]
+            rounding = sale_line.product_id.uom_id.rounding
+            if float_compare(left, 0, precision_rounding=rounding) < 0:
+                raise UserError(
+                    self.env._(
+                        "The extra %(product)s cannot be accepted: with the other "
+                        "returns of sale order %(sale)s it exceeds what was "
+                        "delivered by %(qty)s %(uom)s. Send it back instead.",
+                        product=sale_line.product_id.display_name,
+                        sale=sale_line.order_id.name,
+                        qty=-left,
+                        uom=sale_line.product_id.uom_id.name,
+                    )
+                )
+
+    def _accept_extra_receipt(self):
+        for line in self:
+            # Deliberate exception to FROZEN_FIELDS (return_order_line.write):
+            # the goods are here and a manager accepts them, so the approved
+            # quantity follows the receipt; the returnable quantity was
+            # checked by _check_extra_returnable.
+            super(ReturnOrderLineRequest, line).write(
+                {"quantity": line.quantity + line.qty_over_received}
+            )
+
+    def _allocate_extra_on_receipt_moves(self):
+        """Split each line's extra quantity over its done receipt moves.
+
+        Returns (receipt move, quantity in the product's unit) pairs, newest
+        receipt first, never more per move than received minus sent back.
+        """
+        allocations = []
+        for line in self:
+            uom = line.product_id.uom_id
+            to_send = line.product_uom_id._compute_quantity(line.qty_over_received, uom)
+            receipts = line.return_move_ids._return_customer_receipt_moves()
+            done = receipts.filtered(lambda m: m.state == "done")
+            for move in done.sorted("date", reverse=True):
+                qty = min(move._return_remaining_product_qty(), to_send)
+                if float_compare(qty, 0, precision_rounding=uom.rounding) <= 0:
+                    continue
+                allocations.append((move, qty))
+                to_send -= qty
+        return allocations
 
     def _allocate_delivered_moves(self):
         """Split each line's quantity over the delivery moves it came from.

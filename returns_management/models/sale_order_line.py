@@ -81,6 +81,21 @@ class SaleOrderLine(models.Model):
             )
         )
 
+    def _return_qty_at_customer(self):
+        """Delivered minus what came back (done), in the product's unit."""
+        self.ensure_one()
+        uom = self.product_id.uom_id
+        delivered = sum(
+            move.product_uom._compute_quantity(move.quantity, uom)
+            for move in self._return_delivered_moves()
+        )
+        returned = sum(
+            move.product_uom._compute_quantity(move.quantity, uom)
+            for move in self._return_incoming_moves()
+            if move.state == "done"
+        )
+        return delivered - returned
+
     def _return_remaining_product_qty(self):
         """Delivered minus returned, open returns and pending return requests.
 

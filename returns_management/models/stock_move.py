@@ -1,4 +1,8 @@
+from collections import defaultdict
+
 from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
 
 
 class StockMove(models.Model):
@@ -19,6 +23,45 @@ class StockMove(models.Model):
         vals = super()._prepare_move_split_vals(qty)
         vals["return_order_line_id"] = self.return_order_line_id.id
         return vals
+
+    def _action_done(self, cancel_backorder=False):
+        self._return_check_still_at_customer()
+        return super()._action_done(cancel_backorder=cancel_backorder)
+
+    def _return_check_still_at_customer(self):
+        """Refuse receiving more than the customer still has.
+
+        The customer has what was delivered minus what already came back;
+        a receipt beyond it would make the sale line's delivered quantity
+        negative and bring in goods that were never sold.
+        """
+        receiving = self._return_customer_receipt_moves().filtered(
+            lambda m: m.state not in ("done", "cancel") and m.picked
+        )
+        per_sale_line = defaultdict(float)
+        for move in receiving:
+            sale_line = move.return_order_line_id.sale_line_id
+            per_sale_line[sale_line] += move.product_uom._compute_quantity(
+                move.quantity, move.product_id.uom_id
+            )
+        for sale_line, quantity in per_sale_line.items():
+            at_customer = sale_line._return_qty_at_customer()
+            uom = sale_line.product_id.uom_id
+            rounding = uom.rounding
+            if float_compare(quantity, at_customer, precision_rounding=rounding) > 0:
+                raise UserError(
+                    self.env._(
+                        "You are receiving %(qty)s %(uom)s of %(product)s, but the "
+                        "customer only has %(left)s %(uom)s of sale order %(sale)s "
+                        "(delivered and not yet returned). Correct the received "
+                        "quantity before validating.",
+                        qty=quantity,
+                        uom=uom.name,
+                        product=sale_line.product_id.display_name,
+                        left=at_customer,
+                        sale=sale_line.order_id.name,
+                    )
+                )
 
     def _return_customer_receipt_moves(self):
         """Moves of return receipts bringing goods from the customer."""

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .common import ReturnsCommon
@@ -37,6 +37,155 @@ class TestReceipts(ReturnsCommon):
         receipt = order.return_picking_ids.filtered(lambda p: p.state != "done")
         return self._validate(receipt, {self.product: quantity}, backorder)
 
+    def _over_received_return(self):
+        """5 delivered, 2 approved, 3 received."""
+        sale = self._taxed_sale()
+        order = self._approved_return(sale, [(sale.order_line, 2.0)])
+        self._receive(order, 3.0)
+        return sale, order
+
+    # Over-receipt (issue case 3)
+
+    def test_over_receipt_keeps_real_quantity_and_caps_the_creditable_one(self):
+        sale, order = self._over_received_return()
+        line = order.line_ids
+
+        self.assertEqual(line.qty_received, 3.0)
+        self.assertEqual(line.qty_over_received, 1.0)
+        self.assertEqual(line._qty_received_approved(), 2.0)
+        self.assertTrue(order.has_over_receipt)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 3.0)
+        self.assertEqual(sale.order_line.qty_delivered, 2.0)
+
+    def test_over_receipt_credits_only_the_approved_quantity(self):
+        _sale, order = self._over_received_return()
+        order.action_create_credit_notes()
+
+        credit_lines = order.credit_note_ids.invoice_line_ids
+        self.assertEqual(sum(credit_lines.mapped("quantity")), 2.0)
+        self.assertEqual(order.credit_note_ids.amount_untaxed, 200.0)
+
+    def test_over_receipt_schedules_one_activity_for_a_return_manager(self):
+        _sale, order = self._over_received_return()
+
+        activities = order.activity_ids
+        self.assertEqual(len(activities), 1)
+        self.assertIn(self.manager_group, activities.user_id.groups_id)
+
+    def test_second_over_receipt_on_one_return_adds_no_second_activity(self):
+        second = self._create_returnable_product("Toaster", price=50.0, cost=20.0)
+        sale = self._create_sale(
+            [
+                (self.product, 5.0, 100.0, 0.0, self.tax_sale_a),
+                (second, 5.0, 50.0, 0.0, self.tax_sale_a),
+            ]
+        )
+        kettle_line, toaster_line = sale.order_line
+        order = self._approved_return(sale, [(kettle_line, 1.0), (toaster_line, 1.0)])
+        self._validate(order.return_picking_ids, {self.product: 2.0, second: 0.0})
+        backorder = order.return_picking_ids.filtered(lambda p: p.state != "done")
+        self._validate(backorder, {second: 2.0})
+
+        self.assertEqual(order.line_ids.mapped("qty_over_received"), [1.0, 1.0])
+        self.assertEqual(len(order.activity_ids), 1)
+
+    def test_receipt_of_the_approved_quantity_is_not_flagged(self):
+        sale = self._taxed_sale()
+        order = self._received_return(sale, 2.0)
+
+        self.assertEqual(order.line_ids.qty_over_received, 0.0)
+        self.assertFalse(order.has_over_receipt)
+        self.assertFalse(order.activity_ids)
+
+    def test_accept_extra_raises_the_approved_quantity(self):
+        sale, order = self._over_received_return()
+        order.with_user(self.manager).action_accept_extra_receipt()
+        line = order.line_ids
+
+        self.assertEqual(line.quantity, 3.0)
+        self.assertEqual(line._qty_received_approved(), 3.0)
+        self.assertEqual(line.qty_over_received, 0.0)
+        self.assertFalse(order.has_over_receipt)
+        self.assertFalse(order.activity_ids)
+        self.assertEqual(sale.order_line.qty_delivered, 2.0)
+
+    def test_accept_extra_is_refused_when_another_request_claims_the_rest(self):
+        sale = self._taxed_sale()
+        order = self._approved_return(sale, [(sale.order_line, 2.0)])
+        # 5 delivered: 2 approved here, 3 requested on another return
+        self._create_return(sale, [(sale.order_line, 3.0)])
+        self._receive(order, 3.0)
+
+        # accepting the extra unit would return 6 of the 5 delivered
+        with self.assertRaises(UserError):
+            order.with_user(self.manager).action_accept_extra_receipt()
+        self.assertEqual(order.line_ids.quantity, 2.0)
+        self.assertEqual(order.line_ids.qty_over_received, 1.0)
+        self.assertTrue(order.has_over_receipt)
+        self.assertEqual(len(order.activity_ids), 1)
+
+    def test_accept_extra_is_for_managers_only(self):
+        _sale, order = self._over_received_return()
+        with self.assertRaises(AccessError):
+            order.with_user(self.return_user).action_accept_extra_receipt()
+        self.assertEqual(order.line_ids.quantity, 2.0)
+        self.assertTrue(order.has_over_receipt)
+
+    def test_send_back_returns_the_extra_with_odoos_return_of_the_receipt(self):
+        sale, order = self._over_received_return()
+        receipt = order.return_picking_ids
+        order.with_user(self.manager).action_send_back_extra_receipt()
+
+        send_back = receipt.return_ids
+        self.assertEqual(len(send_back), 1)
+        self.assertEqual(send_back.location_id, self.returns_location)
+        self.assertEqual(send_back.location_dest_id, self.customer_location)
+        self.assertEqual(send_back.move_ids.product_uom_qty, 1.0)
+        self.assertEqual(send_back.move_ids.origin_returned_move_id, receipt.move_ids)
+        self.assertEqual(order.return_picking_ids, receipt, "not a receipt")
+        self.assertFalse(order.has_over_receipt, "the decision is taken")
+        self.assertFalse(order.activity_ids)
+
+        self._validate(send_back)
+        line = order.line_ids
+        self.assertEqual(line.qty_received, 3.0)
+        self.assertEqual(line.qty_sent_back, 1.0)
+        self.assertEqual(line._qty_received_approved(), 2.0)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 2.0)
+        self.assertEqual(sale.order_line.qty_delivered, 3.0)
+        self.assertEqual(len(sale.order_line), 1, "no extra sale line may appear")
+
+    def test_receipt_beyond_delivered_is_refused_and_changes_nothing(self):
+        sale = self._taxed_sale()
+        order = self._approved_return(sale, [(sale.order_line, 2.0)])
+        receipt = order.return_picking_ids
+
+        with self.assertRaises(UserError):
+            self._receive(order, 7.0)
+
+        self.assertEqual(receipt.state, "assigned")
+        self.assertEqual(order.state, "approved")
+        self.assertEqual(order.line_ids.qty_received, 0.0)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 0.0)
+        self.assertEqual(sale.order_line.qty_delivered, 5.0)
+
+    def test_receipt_beyond_what_the_customer_still_has_is_refused(self):
+        sale = self._taxed_sale()
+        first = self._received_return(sale, 2.0)
+        second = self._approved_return(sale, [(sale.order_line, 2.0)])
+
+        # 5 delivered, 2 already back: 4 more cannot come from this customer
+        with self.assertRaises(UserError):
+            self._receive(second, 4.0)
+
+        self.assertEqual(second.return_picking_ids.state, "assigned")
+        self.assertEqual(second.line_ids.qty_received, 0.0)
+        self.assertEqual(first.line_ids.qty_received, 2.0)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 2.0)
+        self.assertEqual(sale.order_line.qty_delivered, 3.0)
+
+    # One receipt move per return line (issue case 3b)
+
     def test_two_lines_on_one_sale_line_keep_their_own_receipt_moves(self):
         sale = self._taxed_sale()
         order = self._create_return(sale, [(sale.order_line, 2.0)])
@@ -61,6 +210,8 @@ class TestReceipts(ReturnsCommon):
         self.assertEqual(second.return_move_ids.product_uom_qty, 1.0)
         self.assertEqual(self._quant_qty(self.product, self.returns_location), 3.0)
         self.assertEqual(sale.order_line.qty_delivered, 2.0)
+
+    # Goods sent back by hand (issue case 4)
 
     def test_goods_sent_back_by_hand_are_not_received(self):
         sale = self._taxed_sale()
@@ -94,6 +245,8 @@ class TestReceipts(ReturnsCommon):
         )
         self.assertEqual(self._quant_qty(self.product, self.returns_location), 3.0)
 
+    # Core's return path (issue case 7)
+
     def test_receipt_drops_the_delivery_carrier_and_links_the_delivery(self):
         if "carrier_id" not in self.env["stock.picking"]._fields:
             self.skipTest("stock_delivery is not installed")
@@ -122,6 +275,8 @@ class TestReceipts(ReturnsCommon):
             )
         )
         self.assertEqual(len(origin_links), 1)
+
+    # Kits (issue case 8)
 
     def _kit(self):
         if "mrp.bom" not in self.env:
