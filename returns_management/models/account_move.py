@@ -8,9 +8,15 @@ class AccountMove(models.Model):
         "return.order", index="btree_not_null", readonly=True, copy=False
     )
     return_order_ids = fields.Many2many(
-        "return.order", compute="_compute_return_order_ids", string="Return Orders"
+        "return.order",
+        compute="_compute_return_order_ids",
+        string="Return Orders",
+        groups="returns_management.group_return_user",
     )
-    return_order_count = fields.Integer(compute="_compute_return_order_ids")
+    return_order_count = fields.Integer(
+        compute="_compute_return_order_ids",
+        groups="returns_management.group_return_user",
+    )
 
     def _compute_return_order_ids(self):
         sale_orders = self.invoice_line_ids.sale_line_ids.order_id

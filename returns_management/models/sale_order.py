@@ -5,8 +5,14 @@ from odoo.exceptions import UserError
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    return_order_ids = fields.One2many("return.order", "sale_order_id")
-    return_order_count = fields.Integer(compute="_compute_return_order_count")
+    # returns users only: salespeople without returns rights read sale orders
+    return_order_ids = fields.One2many(
+        "return.order", "sale_order_id", groups="returns_management.group_return_user"
+    )
+    return_order_count = fields.Integer(
+        compute="_compute_return_order_count",
+        groups="returns_management.group_return_user",
+    )
 
     def _compute_return_order_count(self):
         counts = dict(

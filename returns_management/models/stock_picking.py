@@ -13,8 +13,12 @@ class StockPicking(models.Model):
         "return.order",
         compute="_compute_return_order_ids",
         string="Return Orders",
+        groups="returns_management.group_return_user",
     )
-    return_order_count = fields.Integer(compute="_compute_return_order_ids")
+    return_order_count = fields.Integer(
+        compute="_compute_return_order_ids",
+        groups="returns_management.group_return_user",
+    )
 
     def _compute_return_order_ids(self):
         """Returns received by this picking or returning goods it delivered."""

@@ -44,10 +44,13 @@ class ReturnsCommon(AccountTestInvoicingCommon):
         cls.reason = cls.env.ref("returns_management.return_reason_defective")
         cls.manager = cls._new_user(
             "return_manager",
-            "returns_management.group_return_manager,account.group_account_invoice",
+            "returns_management.group_return_manager,account.group_account_invoice,"
+            "sales_team.group_sale_salesman_all_leads,stock.group_stock_user",
         )
         cls.return_user = cls._new_user(
-            "return_user", "returns_management.group_return_user"
+            "return_user",
+            "returns_management.group_return_user,"
+            "sales_team.group_sale_salesman_all_leads,stock.group_stock_user",
         )
         cls.env.user.groups_id += cls.env.ref("returns_management.group_return_manager")
 

@@ -43,7 +43,8 @@ class TestReturnMultiCompany(ReturnsCommon):
         cls.manager_both = new_test_user(
             cls.env,
             login="return_manager_ab",
-            groups="returns_management.group_return_manager,account.group_account_invoice",
+            groups="returns_management.group_return_manager,account.group_account_invoice,"
+            "sales_team.group_sale_salesman_all_leads,stock.group_stock_user",
             company_id=cls.company.id,
             company_ids=[Command.set(both.ids)],
         )
