@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class StockWarehouse(models.Model):
@@ -8,8 +9,23 @@ class StockWarehouse(models.Model):
         "stock.location",
         string="Returns Location",
         check_company=True,
+        domain="[('usage', '=', 'internal'), ('company_id', '=', company_id)]",
         help="Internal location where customer returns arrive, before inspection.",
     )
+
+    @api.constrains("return_location_id")
+    def _check_return_location_id(self):
+        for warehouse in self:
+            location = warehouse.return_location_id
+            if location and location.usage != "internal":
+                raise ValidationError(
+                    self.env._(
+                        "The returns location of %(warehouse)s must be an internal "
+                        "location, which %(location)s is not.",
+                        warehouse=warehouse.name,
+                        location=location.display_name,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
