@@ -62,11 +62,12 @@ class ReturnOrder(models.Model):
     )
     warehouse_id = fields.Many2one(
         "stock.warehouse",
-        compute="_compute_from_sale_order",
+        compute="_compute_warehouse_id",
         store=True,
-        readonly=False,
+        readonly=True,
         precompute=True,
         check_company=True,
+        help="Warehouse the goods come back to: the one that delivered them.",
     )
     currency_id = fields.Many2one(related="sale_order_id.currency_id")
     picking_id = fields.Many2one(
@@ -124,7 +125,16 @@ class ReturnOrder(models.Model):
             sale = order.sale_order_id
             order.partner_id = sale.partner_id or order.partner_id
             order.company_id = sale.company_id or order.company_id or self.env.company
-            order.warehouse_id = sale.warehouse_id or order.warehouse_id
+
+    @api.depends("sale_order_id", "line_ids.move_id")
+    def _compute_warehouse_id(self):
+        """The return receipt goes to the warehouse of the delivery it
+        returns; the sale order's warehouse until a delivery is known."""
+        for order in self:
+            warehouses = order.line_ids.move_id.picking_id.picking_type_id.warehouse_id
+            order.warehouse_id = (
+                warehouses if len(warehouses) == 1 else order.sale_order_id.warehouse_id
+            )
 
     @api.depends("line_ids.move_id")
     def _compute_picking_id(self):
@@ -147,6 +157,36 @@ class ReturnOrder(models.Model):
         super()._compute_access_url()
         for order in self:
             order.access_url = f"/my/returns/{order.id}"
+
+    # The customer portal pages (/my/returns) are not built yet. Until they
+    # are, portal.mixin must send nobody there: each way it would is below.
+
+    @api.model
+    def action_share(self):
+        """portal.mixin's "Share" wizard would share a link to a missing page."""
+        raise UserError(
+            self.env._("Returns cannot be shared yet: they have no portal page.")
+        )
+
+    def _get_access_action(self, access_uid=None, force_website=False):
+        """Always the back-office form, never portal.mixin's portal page.
+
+        Deliberately not calling super(): portal.mixin's version redirects
+        portal users and e-mail links to the missing portal page; this is the
+        base implementation it falls back to otherwise.
+        """
+        self.ensure_one()
+        return self.get_formview_action(access_uid=access_uid)
+
+    def _notify_get_recipients_groups(self, message, model_description, msg_vals=None):
+        """No "View" button in e-mails to customers and portal users."""
+        groups = super()._notify_get_recipients_groups(
+            message, model_description, msg_vals=msg_vals
+        )
+        for group_name, _check, group_data in groups:
+            if group_name in ("portal_customer", "portal"):
+                group_data["has_button_access"] = False
+        return groups
 
     @api.constrains("partner_id", "sale_order_id")
     def _check_partner_matches_sale_order(self):
@@ -214,16 +254,16 @@ class ReturnOrder(models.Model):
                 self.env._("Only draft or cancelled returns can be deleted.")
             )
 
-    def _ensure_state(self, allowed_states, action_label):
+    def _ensure_state(self, allowed_states, message):
+        """Refuse if a return is not in allowed_states.
+
+        message(names) builds the whole error sentence, so that translators
+        get full sentences: ``lambda names: self.env._("... %(names)s ...",
+        names=names)``.
+        """
         wrong = self.filtered(lambda order: order.state not in allowed_states)
         if wrong:
-            raise UserError(
-                self.env._(
-                    "Cannot %(action)s %(names)s in its current state.",
-                    action=action_label,
-                    names=", ".join(wrong.mapped("name")),
-                )
-            )
+            raise UserError(message(", ".join(wrong.mapped("name"))))
 
     def _ensure_manager(self):
         if not self.env.user.has_group("returns_management.group_return_manager"):
@@ -247,7 +287,11 @@ class ReturnOrder(models.Model):
 
     def _ensure_lines_editable(self):
         self._ensure_state(
-            ("draft", "to_approve"), self.env._("change the products of")
+            ("draft", "to_approve"),
+            lambda names: self.env._(
+                "The products of %(names)s can only be changed before approval.",
+                names=names,
+            ),
         )
 
     def _ensure_lines(self):
@@ -262,7 +306,13 @@ class ReturnOrder(models.Model):
 
     def action_submit(self):
         self._lock_for_update()
-        self._ensure_state(("draft",), self.env._("submit"))
+        self._ensure_state(
+            ("draft",),
+            lambda names: self.env._(
+                "Only draft returns can be submitted, not %(names)s.",
+                names=names,
+            ),
+        )
         self._ensure_lines()
         self.line_ids._check_returnable_quantity()
         self.write({"state": "to_approve", "date_request": fields.Datetime.now()})
@@ -271,10 +321,22 @@ class ReturnOrder(models.Model):
     def action_approve(self):
         self._ensure_manager()
         self._lock_for_update()
-        self._ensure_state(("draft", "to_approve"), self.env._("approve"))
+        self._ensure_state(
+            ("draft", "to_approve"),
+            lambda names: self.env._(
+                "Only draft or submitted returns can be approved, not %(names)s.",
+                names=names,
+            ),
+        )
         self._ensure_lines()
         failed = self._run_isolating_failures(lambda orders: orders._approve())
-        return self._report_failures(failed, self.env._("approve")) or True
+        report = self._report_failures(
+            failed,
+            lambda error: self.env._(
+                "Could not approve this return: %(error)s", error=error
+            ),
+        )
+        return report or True
 
     def _approve(self):
         self.line_ids._check_returnable_quantity()
@@ -307,18 +369,16 @@ class ReturnOrder(models.Model):
                 failed[order] = error.args[0]
         return failed
 
-    def _report_failures(self, failed, action_label):
-        """Note each failure on its return and tell the user which failed."""
+    def _report_failures(self, failed, message):
+        """Note each failure on its return and tell the user which failed.
+
+        message(error) builds the whole note, so that translators get full
+        sentences: ``lambda error: self.env._("... %(error)s", error=error)``.
+        """
         if not failed:
             return None
-        for order, message in failed.items():
-            order.message_post(
-                body=self.env._(
-                    "Could not %(action)s this return: %(error)s",
-                    action=action_label,
-                    error=message,
-                )
-            )
+        for order, error in failed.items():
+            order.message_post(body=message(error))
         done = len(self) - len(failed)
         return {
             "type": "ir.actions.client",
@@ -332,7 +392,7 @@ class ReturnOrder(models.Model):
                     total=len(self),
                 ),
                 "message": "; ".join(
-                    f"{order.name}: {message}" for order, message in failed.items()
+                    f"{order.name}: {error}" for order, error in failed.items()
                 ),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
@@ -343,7 +403,7 @@ class ReturnOrder(models.Model):
         if not reason:
             return self._action_open_reject_wizard()
         self._lock_for_update()
-        self._ensure_state(("draft", "to_approve"), self.env._("reject"))
+        self._ensure_rejectable()
         self.write({"state": "rejected", "reject_reason": reason})
         for order in self:
             order.message_post(
@@ -351,8 +411,17 @@ class ReturnOrder(models.Model):
             )
         return True
 
+    def _ensure_rejectable(self):
+        self._ensure_state(
+            ("draft", "to_approve"),
+            lambda names: self.env._(
+                "Only draft or submitted returns can be rejected, not %(names)s.",
+                names=names,
+            ),
+        )
+
     def _action_open_reject_wizard(self):
-        self._ensure_state(("draft", "to_approve"), self.env._("reject"))
+        self._ensure_rejectable()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "returns_management.return_order_reject_wizard_action"
         )
@@ -361,7 +430,14 @@ class ReturnOrder(models.Model):
 
     def action_cancel(self):
         self._lock_for_update()
-        self._ensure_state(("draft", "to_approve", "approved"), self.env._("cancel"))
+        self._ensure_state(
+            ("draft", "to_approve", "approved"),
+            lambda names: self.env._(
+                "Only returns whose goods have not arrived yet can be cancelled, "
+                "not %(names)s.",
+                names=names,
+            ),
+        )
         self.return_picking_ids.filtered(
             lambda p: p.state not in ("done", "cancel")
         ).action_cancel()
@@ -370,7 +446,14 @@ class ReturnOrder(models.Model):
 
     def action_draft(self):
         self._lock_for_update()
-        self._ensure_state(("cancel", "rejected"), self.env._("reset"))
+        self._ensure_state(
+            ("cancel", "rejected"),
+            lambda names: self.env._(
+                "Only cancelled or rejected returns can be reset to draft, "
+                "not %(names)s.",
+                names=names,
+            ),
+        )
         self.write({"state": "draft", "reject_reason": False})
         # back in draft, the lines reserve their quantities again
         self.line_ids._check_returnable_quantity()

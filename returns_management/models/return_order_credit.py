@@ -16,11 +16,21 @@ class ReturnOrder(models.Model):
         delivered quantity already dropped, so the next invoice bills less.
         """
         self._lock_for_update()
-        self._ensure_state(("received",), self.env._("credit"))
+        self._ensure_state(
+            ("received",),
+            lambda names: self.env._(
+                "Only received returns can be credited, not %(names)s.", names=names
+            ),
+        )
         self.check_access("write")
         existing = self.credit_note_ids
         failed = self._run_isolating_failures(lambda orders: orders._credit())
-        report = self._report_failures(failed, self.env._("credit"))
+        report = self._report_failures(
+            failed,
+            lambda error: self.env._(
+                "Could not credit this return: %(error)s", error=error
+            ),
+        )
         if report:
             return report
         credit_notes = self.credit_note_ids - existing

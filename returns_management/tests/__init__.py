@@ -2,6 +2,7 @@ from . import test_access
 from . import test_bad_input
 from . import test_batch_credit
 from . import test_batch_failures
+from . import test_conventions
 from . import test_multi_company
 from . import test_receipts
 from . import test_return_flow
