@@ -182,7 +182,12 @@ class ReturnOrder(models.Model):
         self._ensure_manager()
         self._lock_for_update()
         self._ensure_state(
-            ("approved", "received"), self.env._("decide on the extra goods of")
+            ("approved", "received"),
+            lambda names: self.env._(
+                "Extra goods can only be accepted or sent back on approved or "
+                "received returns, not %(names)s.",
+                names=names,
+            ),
         )
         undecided = self.filtered(lambda order: not order.has_over_receipt)
         if undecided:

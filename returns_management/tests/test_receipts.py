@@ -131,6 +131,16 @@ class TestReceipts(ReturnsCommon):
         self.assertEqual(order.line_ids.quantity, 2.0)
         self.assertTrue(order.has_over_receipt)
 
+    def test_deciding_on_extra_goods_of_a_draft_return_is_refused(self):
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+        with self.assertRaises(UserError):
+            order.with_user(self.manager).action_accept_extra_receipt()
+        with self.assertRaises(UserError):
+            order.with_user(self.manager).action_send_back_extra_receipt()
+        self.assertEqual(order.state, "draft")
+        self.assertEqual(order.line_ids.quantity, 2.0)
+
     def test_send_back_returns_the_extra_with_odoos_return_of_the_receipt(self):
         sale, order = self._over_received_return()
         receipt = order.return_picking_ids
