@@ -1,4 +1,8 @@
-from odoo import fields, models
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import Command, fields, models
 
 
 class AccountMove(models.Model):
@@ -32,83 +36,152 @@ class AccountMove(models.Model):
             move.return_order_count = len(orders)
 
     def _post(self, soft=True):
-        self.filtered(
-            lambda move: move.return_order_id or move.stock_move_id.return_order_line_id
-        )._return_subscribe_customers()
-        return super()._post(soft)
+        posted = super()._post(soft)
+        posted._return_orders()._close_resolved()
+        return posted
 
-    def _return_subscribe_customers(self):
-        """Make each customer follow its return entries, one batch per customer.
+    def _return_orders(self):
+        """The returns of these credit notes, whose state follows them.
 
-        Posting does the same one move at a time (credit notes, and the
-        valuation entries of returned goods); already following, the customer
-        is skipped there.
+        An accountant without returns rights posts, resets or cancels credit
+        notes; the state of their returns follows what Odoo just allowed on
+        the credit notes, hence sudo.
         """
-        for partner, moves in self.grouped("partner_id").items():
-            if partner.active:
-                moves.sudo()._message_subscribe(partner.ids)  # as core's _post
+        return self.sudo().return_order_id
 
     def _reconcile_reversed_moves(self, reverse_moves, move_reverse_cancel):
-        """Reconcile return credit notes with their invoices in one plan.
-
-        Core reconciles pair by pair, pairing the invoices with the credit
-        notes by position; its caller deduplicates the invoices, so two credit
-        notes of one invoice would shift every later pair. Each credit note
-        here is paired with its own invoice, and all pairs go through one
-        batched reconciliation plan, in the same order as core's loop.
-        """
-        credit_notes = reverse_moves.filtered("return_order_id")
-        if not credit_notes:
-            return super()._reconcile_reversed_moves(reverse_moves, move_reverse_cancel)
-        others = reverse_moves - credit_notes
-        if others:
-            super(AccountMove, others.reversed_entry_id)._reconcile_reversed_moves(
-                others, move_reverse_cancel
-            )
-        plan = [
-            lines
-            for credit_note in credit_notes
-            for lines in credit_note._return_reconcilable_groups()
-        ]
-        if plan:
-            self.env["account.move.line"].with_context(
-                move_reverse_cancel=move_reverse_cancel
-            )._reconcile_plan(plan)
-        return reverse_moves
-
-    def _return_reconcilable_groups(self):
-        """Open journal items of this credit note and of the invoice it
-        reverses, per account and currency, receivables first (as core)."""
-        self.ensure_one()
-        lines = (self.reversed_entry_id.line_ids + self.line_ids).filtered(
-            lambda line: not line.reconciled
+        """Pair each credit note with the invoice it reverses, then let core
+        reconcile: core's caller deduplicates the invoices, so two credit
+        notes of one invoice posted together would shift every later pair."""
+        paired = self.browse([move.reversed_entry_id.id for move in reverse_moves])
+        return super(AccountMove, paired)._reconcile_reversed_moves(
+            reverse_moves, move_reverse_cancel
         )
-        groups = lines.sorted(
-            lambda line: (
-                line.account_type not in ("asset_receivable", "liability_payable")
+
+    def _return_reversal_defaults(self, reasons):
+        """Default values of the credit note wizard, one dict per invoice
+        (duplicates included) with its reason: its date, due date, payment
+        term, journal and the customer's bank account."""
+        today = fields.Date.context_today(self)
+        partners = self.commercial_partner_id
+        banks = self.env["res.partner.bank"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "in", [*self.company_id.ids, False]),
+            ],
+            order="sequence DESC",
+        )
+        bank_of = {bank.partner_id: bank for bank in banks}
+        defaults = []
+        for invoice, reason in zip(self, reasons, strict=True):
+            wizard = self.env["account.move.reversal"].new(
+                {
+                    "move_ids": [Command.set(invoice.ids)],
+                    "journal_id": invoice.journal_id.id,
+                    "date": today,
+                    "reason": reason,
+                    "company_id": invoice.company_id.id,
+                }
             )
-        ).grouped(lambda line: (line.account_id, line.currency_id))
-        return [
-            group
-            for (account, _currency), group in groups.items()
-            if account.reconcile
-            or account.account_type in ("asset_cash", "liability_credit_card")
+            defaults.append(
+                {
+                    **wizard._prepare_default_reversal(invoice),
+                    "partner_bank_id": bank_of.get(
+                        invoice.commercial_partner_id, banks.browse()
+                    ).id,
+                }
+            )
+        return defaults
+
+    def _return_credit_line_commands(self, items):
+        """The lines of this invoice's credit note for (return line, invoice
+        line, quantity, unit) items: the returned lines, each discount line
+        for its share, and the invoice's other lines (taxes, payment terms,
+        cash rounding) that Odoo then recomputes, as when it reverses."""
+        self.ensure_one()
+        commands = [
+            invoice_line._return_prepare_credit_line(line, qty, uom)
+            for line, invoice_line, qty, uom in items
         ]
+        commands += self._return_prorated_discount_commands(items)
+        commands += [
+            Command.create(line.copy_data()[0])
+            for line in self.line_ids
+            if line.display_type not in ("product", "line_section", "line_note", "cogs")
+        ]
+        return commands
+
+    def _return_prorated_discount_commands(self, items):
+        """Each negative line of the invoice (a global discount, not a down
+        payment) for the share of the goods credited, per set of taxes."""
+        discounts = self.invoice_line_ids.filtered(
+            lambda l: (
+                l.display_type == "product"
+                and l.price_subtotal < 0
+                and not any(l.sale_line_ids.mapped("is_downpayment"))
+            )
+        )
+        if not discounts:
+            return []
+        goods = self.invoice_line_ids.filtered(
+            lambda l: l.display_type == "product" and l.price_subtotal > 0
+        )
+        credited = defaultdict(float)
+        for _line, invoice_line, qty, uom in items:
+            ratio = (
+                uom._compute_quantity(qty, invoice_line.product_uom_id, round=False)
+                / invoice_line.quantity
+            )
+            credited[invoice_line.tax_ids] += invoice_line.price_subtotal * ratio
+        commands = []
+        for discount in discounts:
+            base = sum(
+                goods.filtered(lambda l: l.tax_ids == discount.tax_ids).mapped(
+                    "price_subtotal"
+                )
+            )
+            share = credited[discount.tax_ids] / base if base else 0.0
+            if share:
+                commands.append(discount._return_prepare_prorated_line(share))
+        return commands
+
+    def _return_log_reversal(self):
+        """Log the credit notes on their invoices, as the wizard does, and on
+        their returns, one batch each."""
+        invoice_bodies = {
+            invoice.id: self.env._(
+                "This entry has been reversed by %(moves)s.",
+                moves=Markup(", ").join(m._get_html_link() for m in moves),
+            )
+            for invoice, moves in self.grouped("reversed_entry_id").items()
+        }
+        return_bodies = {
+            order.id: self.env._(
+                "Credit notes created: %(moves)s",
+                moves=Markup(", ").join(m._get_html_link() for m in moves),
+            )
+            for order, moves in self.grouped("return_order_id").items()
+        }
+        # logged as the wizard does, for a user who may lack billing rights;
+        # write access to the returns was checked by the caller
+        invoices = self.env["account.move"].sudo().browse(list(invoice_bodies))
+        invoices._message_log_batch(invoice_bodies)
+        self.return_order_id.sudo()._message_log_batch(return_bodies)
 
     def button_cancel(self):
         res = super().button_cancel()
-        self.return_order_id._reopen_unresolved()
+        self._return_orders()._reopen_unresolved()
         return res
 
     def button_draft(self):
         res = super().button_draft()
-        self.return_order_id._reopen_unresolved()
+        self._return_orders()._reopen_unresolved()
         return res
 
     def unlink(self):
         # Deleting a credit note must undo its effect on the return; the
         # deletion guard itself stays with account.move.
-        orders = self.return_order_id
+        orders = self._return_orders()
         res = super().unlink()
         orders.exists()._reopen_unresolved()
         return res

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import Command, fields, models
+from odoo.tools import float_compare, float_round
 
 
 class AccountMoveLine(models.Model):
@@ -20,7 +21,52 @@ class AccountMoveLine(models.Model):
             )
         )
         credited = sum(
-            l.product_uom_id._compute_quantity(l.quantity, self.product_uom_id)
+            l.product_uom_id._compute_quantity(
+                l.quantity, self.product_uom_id, round=False
+            )
             for l in credits
         )
         return self.quantity - credited
+
+    def _return_credit_qty_uom(self, quantity, uom):
+        """The quantity and unit to credit ``quantity`` ``uom`` of this line in.
+
+        The invoice line's own unit when the quantity is exact in it (12
+        units of a line in dozens: 1 dozen), else the given unit, so that 1
+        unit of a line in dozens is credited as 1 unit, not 0.09 dozen.
+        """
+        self.ensure_one()
+        invoice_qty = uom._compute_quantity(quantity, self.product_uom_id, round=False)
+        digits = self._fields["quantity"].get_digits(self.env)[1]
+        exact = float_round(invoice_qty, precision_digits=digits)
+        if not float_compare(exact, invoice_qty, precision_digits=10):
+            return exact, self.product_uom_id
+        return quantity, uom
+
+    def _return_prepare_credit_line(self, return_line, quantity, uom):
+        """This invoice line as its credit note copies it, for that quantity."""
+        self.ensure_one()
+        vals = self.with_context(include_business_fields=True).copy_data(
+            {
+                "quantity": quantity,
+                "product_uom_id": uom.id,
+                "price_unit": self.product_uom_id._compute_price(self.price_unit, uom),
+                "return_order_line_id": return_line.id,
+            }
+        )[0]
+        return Command.create(vals)
+
+    def _return_prepare_prorated_line(self, share):
+        """This discount (negative) line, for its share of what is credited.
+
+        Not linked to its sale line: the discount stays invoiced once on the
+        order, only its share of the returned goods is given back.
+        """
+        self.ensure_one()
+        vals = self.copy_data(
+            {
+                "price_unit": self.currency_id.round(self.price_unit * share),
+                "sale_line_ids": [Command.clear()],
+            }
+        )[0]
+        return Command.create(vals)

@@ -1,9 +1,8 @@
 from collections import defaultdict
 
-from markupsafe import Markup
-
-from odoo import Command, fields, models
-from odoo.tools import float_compare, float_is_zero
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero, float_round
 
 
 class ReturnOrder(models.Model):
@@ -37,87 +36,88 @@ class ReturnOrder(models.Model):
         return credit_notes._return_action_view() if credit_notes else True
 
     def _credit(self):
+        self._ensure_nothing_waiting_to_post()
+        self.line_ids._lower_ordered_quantities()
         self._create_credit_notes()
         self._close_resolved()
 
+    def _ensure_nothing_waiting_to_post(self):
+        waiting = self.filtered(
+            lambda order: (
+                any(line.qty_credit_draft for line in order.line_ids)
+                and not any(line._qty_to_credit() for line in order.line_ids)
+            )
+        )
+        if waiting:
+            raise UserError(
+                self.env._(
+                    "Nothing more to credit on %(names)s: post or cancel its draft "
+                    "credit notes first.",
+                    names=", ".join(waiting.mapped("name")),
+                )
+            )
+
     def _create_credit_notes(self):
+        """Reverse each invoice the way Odoo's credit note wizard does, keeping
+        only the returned quantities: one credit note per return and invoice."""
         allocations = self.line_ids._allocate_invoice_lines()
         per_invoice = defaultdict(list)
-        for line, invoice_line, qty in allocations:
+        for line, invoice_line, qty, uom in allocations:
             per_invoice[line.order_id, invoice_line.move_id].append(
-                (line, invoice_line, qty)
+                (line, invoice_line, qty, uom)
             )
-        vals_list = [
-            order._prepare_credit_note_vals(invoice, items)
-            for (order, invoice), items in per_invoice.items()
-        ]
+        if not per_invoice:
+            return self.env["account.move"]
+        # an invoice may appear once per return: browse keeps the duplicates
+        invoices = self.env["account.move"].browse(
+            [invoice.id for _order, invoice in per_invoice]
+        )
+        defaults = invoices._return_reversal_defaults(
+            [order.name for order, _invoice in per_invoice]
+        )
+        for values, ((order, invoice), items) in zip(
+            defaults, per_invoice.items(), strict=True
+        ):
+            values.update(order._prepare_credit_note_vals(invoice, items))
         # Returns users may prepare draft credit notes for the returns they can
         # write (checked by the caller) without billing rights (RELIABILITY B3);
         # posting them still requires billing rights.
-        moves = self.env["account.move"].sudo().create(vals_list)  # see above
-        links = defaultdict(list)
-        for (order, _invoice), credit_note in zip(per_invoice, moves, strict=True):
-            links[order.id].append(credit_note._get_html_link())
-        bodies = {
-            order_id: self.env._(
-                "Credit notes created: %(moves)s", moves=Markup(", ").join(order_links)
-            )
-            for order_id, order_links in links.items()
-        }
-        # one batched log instead of a message_post per return; write access to
-        # the returns was checked by the caller
-        self.browse(list(bodies))._message_log_batch(bodies)
+        moves = invoices.sudo()._reverse_moves(defaults)  # see above
+        moves._return_log_reversal()
         return moves.sudo(False)
 
     def _prepare_credit_note_vals(self, invoice, items):
+        """What differs from a full reversal of the invoice: the link to the
+        return and only the returned lines (discounts prorated)."""
         self.ensure_one()
         return {
-            "move_type": "out_refund",
-            "partner_id": invoice.partner_id.id,
-            "company_id": invoice.company_id.id,
-            "journal_id": invoice.journal_id.id,
-            "currency_id": invoice.currency_id.id,
-            "fiscal_position_id": invoice.fiscal_position_id.id,
-            "invoice_user_id": invoice.invoice_user_id.id,
-            "team_id": invoice.team_id.id,
-            "reversed_entry_id": invoice.id,
-            # as core's reversal wizard: dated when made, and the invoice's
-            # review flag copied (posting then has no change to track)
-            "invoice_date": fields.Date.context_today(self),
-            "checked": invoice.checked,
-            "invoice_origin": invoice.invoice_origin,
-            "ref": self.env._(
-                "%(return_name)s: return of %(invoice)s",
-                return_name=self.name,
-                invoice=invoice.name,
-            ),
             "return_order_id": self.id,
-            "invoice_line_ids": [
-                Command.create(line._prepare_credit_line_vals(invoice_line, qty))
-                for line, invoice_line, qty in items
-            ],
+            "line_ids": invoice._return_credit_line_commands(items),
         }
 
     def _close_resolved(self):
-        resolved = self.filtered(lambda order: order._is_resolved())
+        resolved = self.filtered(
+            lambda order: order.state == "received" and order._is_resolved()
+        )
         resolved.write({"state": "done", "date_done": fields.Datetime.now()})
 
     def _is_resolved(self):
+        """Goods in, nothing left to credit and every credit note posted."""
         self.ensure_one()
         open_pickings = self.return_picking_ids.filtered(
             lambda p: p.state not in ("done", "cancel")
         )
-        return not open_pickings and not any(
-            line._qty_to_credit() for line in self.line_ids
+        return (
+            not open_pickings
+            and not any(line.qty_credit_draft for line in self.line_ids)
+            and not any(line._qty_to_credit() for line in self.line_ids)
         )
 
     def _reopen_unresolved(self):
-        """A cancelled or deleted credit note puts its return back to work."""
+        """A credit note reset to draft, cancelled or deleted puts its return
+        back to work."""
         reopened = self.filtered(
-            lambda order: (
-                order.state == "done"
-                and any(line._qty_to_credit() for line in order.line_ids)
-            )
+            lambda order: order.state == "done" and not order._is_resolved()
         )
         reopened.write({"state": "received", "date_done": False})
 
@@ -125,83 +125,149 @@ class ReturnOrder(models.Model):
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
 
-    def _qty_to_credit(self):
+    qty_unordered = fields.Float(
+        string="Removed From Order",
+        digits="Product Unit of Measure",
+        readonly=True,
+        copy=False,
+        help="For products invoiced on ordered quantities: how much of this "
+        "line was taken off the sale order's ordered quantity.",
+    )
+
+    def _qty_to_credit(self, over_invoiced=None):
         """Received, not yet credited quantity that the customer was billed for.
 
         Capped by what the sale line has invoiced beyond what it still
-        delivers, so neither a second credit note nor a refund made by hand
-        in Odoo can credit the same quantity twice.
+        delivers (``over_invoiced``, in the sale line's unit, when the caller
+        consumes it line by line), so neither a second credit note nor a
+        refund made by hand in Odoo can credit the same quantity twice.
         """
         self.ensure_one()
         sale_line = self.sale_line_id
-        over_invoiced = sale_line.product_uom._compute_quantity(
-            sale_line.qty_invoiced - sale_line.qty_delivered, self.product_uom_id
-        )
-        qty = min(self.qty_received - self.qty_refunded, over_invoiced)
+        sale_uom = sale_line.product_uom
+        if over_invoiced is None:
+            over_invoiced = sale_line.qty_invoiced - sale_line.qty_delivered
+        credited = self.qty_refunded + self.qty_credit_draft
+        qty = self._qty_received_approved() - credited
+        # the sale line rounds what it delivered to its unit (1 unit back of
+        # 2 dozens: 1.92 delivered): within that rounding, nothing is capped
+        qty_sale_uom = self.product_uom_id._compute_quantity(qty, sale_uom, round=False)
+        if (
+            float_compare(
+                qty_sale_uom, over_invoiced, precision_rounding=sale_uom.rounding
+            )
+            > 0
+        ):
+            qty = sale_uom._compute_quantity(
+                over_invoiced, self.product_uom_id, round=False
+            )
         rounding = self.product_uom_id.rounding
         return qty if float_compare(qty, 0, precision_rounding=rounding) > 0 else 0.0
 
     def _allocate_invoice_lines(self):
         """Split each line's creditable quantity over the posted invoices.
 
-        Returns (line, invoice line, quantity in the invoice line's unit)
-        triplets, newest invoice first, never more per invoice line than it
-        billed minus what credit notes of that invoice already credited.
+        Returns (line, invoice line, quantity, unit) quadruplets, newest
+        invoice first, never more per invoice line than it billed minus what
+        credit notes of that invoice already credited, and never more per
+        sale line than it invoiced beyond what it still delivers, consumed
+        as it is allocated across lines and returns.
         """
         left_on_invoice_line = {}
+        over_invoiced = {}
         allocations = []
         # one query per field for all lines; filtered() below drops the
         # shared prefetch
         self.sale_line_id.invoice_lines.fetch(["sale_line_ids", "tax_ids"])
         for line in self:
-            to_credit = line._qty_to_credit()
+            sale_line = line.sale_line_id
+            if sale_line not in over_invoiced:
+                over_invoiced[sale_line] = (
+                    sale_line.qty_invoiced - sale_line.qty_delivered
+                )
+            to_credit = line._qty_to_credit(over_invoiced[sale_line])
             if not to_credit:
                 continue
-            invoice_lines = line.sale_line_id._return_posted_invoice_lines()
-            newest_first = invoice_lines.sorted(
-                lambda l: (l.move_id.invoice_date, l.move_id.id), reverse=True
+            placed = line._place_on_invoice_lines(to_credit, left_on_invoice_line)
+            allocations += placed
+            over_invoiced[sale_line] -= sum(
+                uom._compute_quantity(qty, sale_line.product_uom, round=False)
+                for _line, _invoice_line, qty, uom in placed
             )
-            for invoice_line in newest_first:
-                if invoice_line.id not in left_on_invoice_line:
-                    left_on_invoice_line[invoice_line.id] = (
-                        invoice_line._return_remaining_credit_qty()
-                    )
-                available = invoice_line.product_uom_id._compute_quantity(
-                    left_on_invoice_line[invoice_line.id], line.product_uom_id
-                )
-                qty = min(available, to_credit)
-                if (
-                    float_compare(
-                        qty, 0, precision_rounding=line.product_uom_id.rounding
-                    )
-                    <= 0
-                ):
-                    continue
-                qty_invoice_uom = line.product_uom_id._compute_quantity(
-                    qty, invoice_line.product_uom_id
-                )
-                allocations.append((line, invoice_line, qty_invoice_uom))
-                left_on_invoice_line[invoice_line.id] -= qty_invoice_uom
-                to_credit -= qty
-                if float_is_zero(
-                    to_credit, precision_rounding=line.product_uom_id.rounding
-                ):
-                    break
         return allocations
 
-    def _prepare_credit_line_vals(self, invoice_line, quantity):
+    def _place_on_invoice_lines(self, to_credit, left_on_invoice_line):
         self.ensure_one()
-        return {
-            "display_type": "product",
-            "product_id": invoice_line.product_id.id,
-            "name": invoice_line.name,
-            "quantity": quantity,
-            "product_uom_id": invoice_line.product_uom_id.id,
-            "price_unit": invoice_line.price_unit,
-            "discount": invoice_line.discount,
-            "tax_ids": [Command.set(invoice_line.tax_ids.ids)],
-            "account_id": invoice_line.account_id.id,
-            "analytic_distribution": invoice_line.analytic_distribution,
-            "sale_line_ids": [Command.set(invoice_line.sale_line_ids.ids)],
-            "return_order_line_id": self.id,
-        }
+        uom = self.product_uom_id
+        invoice_lines = self.sale_line_id._return_posted_invoice_lines()
+        newest_first = invoice_lines.sorted(
+            lambda l: (l.move_id.invoice_date, l.move_id.id), reverse=True
+        )
+        placed = []
+        for invoice_line in newest_first:
+            if float_is_zero(to_credit, precision_rounding=uom.rounding):
+                break
+            if invoice_line.id not in left_on_invoice_line:
+                left_on_invoice_line[invoice_line.id] = (
+                    invoice_line._return_remaining_credit_qty()
+                )
+            invoice_uom = invoice_line.product_uom_id
+            available = invoice_uom._compute_quantity(
+                left_on_invoice_line[invoice_line.id], uom, round=False
+            )
+            qty = min(available, to_credit)
+            if float_compare(qty, 0, precision_rounding=uom.rounding) <= 0:
+                continue
+            qty_invoice_uom = uom._compute_quantity(qty, invoice_uom, round=False)
+            left_on_invoice_line[invoice_line.id] -= qty_invoice_uom
+            to_credit -= qty
+            placed.append(
+                (self, invoice_line, *invoice_line._return_credit_qty_uom(qty, uom))
+            )
+        return placed
+
+    def _lower_ordered_quantities(self):
+        """For products invoiced on ordered quantities, what came back is no
+        longer ordered: lower the sale line by it (logged on the order), as
+        an expert would, so the order is not billed for it again."""
+        lowered = defaultdict(float)
+        lowered_by_line = {}
+        for line in self:
+            sale_line = line.sale_line_id
+            if sale_line.product_id.invoice_policy != "order":
+                continue
+            qty = line._qty_received_approved() - line.qty_unordered
+            if (
+                float_compare(qty, 0, precision_rounding=line.product_uom_id.rounding)
+                > 0
+            ):
+                lowered[sale_line] += line.product_uom_id._compute_quantity(
+                    qty, sale_line.product_uom, round=False
+                )
+                line.qty_unordered += qty
+                lowered_by_line[line] = qty
+        if not lowered:
+            return
+        # Returns users may lack sales rights; only the ordered quantity of the
+        # sale lines whose goods came back changes (write on the returns was
+        # checked by the caller). Locked orders are unlocked for that write.
+        orders = self.env["sale.order.line"].concat(*lowered).sudo().order_id
+        locked = orders.filtered("locked")
+        locked.locked = False
+        for sale_line, qty in lowered.items():
+            sale_line.sudo().product_uom_qty = float_round(
+                sale_line.product_uom_qty - qty,
+                precision_rounding=sale_line.product_uom.rounding,
+            )
+        locked.locked = True
+        for line, qty in lowered_by_line.items():
+            line.sale_line_id.order_id._message_log(
+                body=self.env._(
+                    "Ordered quantity of %(product)s lowered by %(qty)s %(uom)s: "
+                    "returned with %(return_name)s.",
+                    product=line.product_id.display_name,
+                    qty=qty,
+                    uom=line.product_uom_id.name,
+                    return_name=line.order_id.name,
+                )
+            )

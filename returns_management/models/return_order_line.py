@@ -69,7 +69,7 @@ class ReturnOrderLine(models.Model):
     currency_id = fields.Many2one(related="order_id.currency_id")
     price_unit = fields.Float(
         digits="Product Price",
-        compute="_compute_from_sale_line",
+        compute="_compute_price_unit",
         store=True,
         precompute=True,
     )
@@ -99,7 +99,17 @@ class ReturnOrderLine(models.Model):
         digits="Product Unit of Measure", compute="_compute_qty_received", store=True
     )
     qty_refunded = fields.Float(
-        digits="Product Unit of Measure", compute="_compute_qty_refunded", store=True
+        digits="Product Unit of Measure",
+        compute="_compute_qty_refunded",
+        store=True,
+        help="Quantity credited by posted credit notes.",
+    )
+    qty_credit_draft = fields.Float(
+        string="To Be Credited",
+        digits="Product Unit of Measure",
+        compute="_compute_qty_refunded",
+        store=True,
+        help="Quantity on draft credit notes, not credited until they are posted.",
     )
 
     @api.depends("sale_line_id")
@@ -108,9 +118,20 @@ class ReturnOrderLine(models.Model):
             sale_line = line.sale_line_id
             line.product_id = sale_line.product_id
             line.product_uom_id = sale_line.product_uom or line.product_uom_id
-            line.price_unit = sale_line.price_unit
             line.discount = sale_line.discount
             line.tax_ids = sale_line.tax_id
+
+    @api.depends("sale_line_id", "product_uom_id")
+    def _compute_price_unit(self):
+        """The sale line's price, per unit of the return line."""
+        for line in self:
+            sale_line = line.sale_line_id
+            uom = line.product_uom_id or sale_line.product_uom
+            line.price_unit = (
+                sale_line.product_uom._compute_price(sale_line.price_unit, uom)
+                if sale_line
+                else 0.0
+            )
 
     @api.depends("sale_line_id")
     def _compute_move_id(self):
@@ -123,11 +144,19 @@ class ReturnOrderLine(models.Model):
         for line in self:
             line.resolution = line.reason_id.default_resolution or "refund"
 
-    @api.depends("quantity", "price_unit", "discount")
+    @api.depends(
+        "quantity", "product_uom_id", "sale_line_id.price_unit", "sale_line_id.discount"
+    )
     def _compute_refund_amount(self):
+        """Priced in the sale line's unit, rounded once: 1 unit of a line
+        sold at 1,200 per dozen is 100, whatever the unit's rounding."""
         for line in self:
-            unit_price = line.price_unit * (1 - line.discount / 100.0)
-            line.refund_amount = line.currency_id.round(unit_price * line.quantity)
+            sale_line = line.sale_line_id
+            qty = line.product_uom_id._compute_quantity(
+                line.quantity, sale_line.product_uom or line.product_uom_id, round=False
+            )
+            net_price = sale_line.price_unit * (1 - sale_line.discount / 100.0)
+            line.refund_amount = line.currency_id.round(net_price * qty)
 
     @api.depends(
         "return_move_ids.state",
@@ -149,11 +178,19 @@ class ReturnOrderLine(models.Model):
     )
     def _compute_qty_refunded(self):
         for line in self:
-            live = line.credit_line_ids.filtered(lambda l: l.parent_state != "cancel")
-            line.qty_refunded = sum(
-                aml.product_uom_id._compute_quantity(aml.quantity, line.product_uom_id)
-                for aml in live
+            line.qty_refunded = line._credited_qty("posted")
+            line.qty_credit_draft = line._credited_qty("draft")
+
+    def _credited_qty(self, move_state):
+        """Quantity on this line's credit note lines in that state, in its unit."""
+        self.ensure_one()
+        return sum(
+            aml.product_uom_id._compute_quantity(
+                aml.quantity, self.product_uom_id, round=False
             )
+            for aml in self.credit_line_ids
+            if aml.parent_state == move_state
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

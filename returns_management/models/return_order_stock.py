@@ -244,7 +244,8 @@ class ReturnOrderLine(models.Model):
         for line in self:
             sent_back = line._sum_move_quantities(line._send_back_moves())
             extra = line.qty_received - sent_back - line.quantity
-            rounding = line.product_uom_id.rounding
+            # a line being typed in a form may have no unit yet
+            rounding = line.product_uom_id.rounding or 1.0
             over = float_compare(extra, 0, precision_rounding=rounding) > 0
             line.qty_over_received = extra if over else 0.0
 

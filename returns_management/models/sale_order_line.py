@@ -37,6 +37,30 @@ class SaleOrderLine(models.Model):
                 max(remaining[line.id], 0.0), line.product_uom
             )
 
+    @api.depends("invoice_lines.move_id.state", "invoice_lines.quantity")
+    def _compute_qty_invoiced(self):
+        """Count return credit notes in another unit as delivered quantities
+        count their return moves: rounded half-up, not up.
+
+        1 unit credited on a line of 2 dozens would otherwise read 0.09 dozen
+        invoiced back against 0.08 delivered back, leaving 0.01 dozen "to
+        invoice" that the next invoicing would bill.
+        """
+        super()._compute_qty_invoiced()
+        for line in self:
+            for credit_line in line._get_invoice_lines():
+                if (
+                    credit_line.return_order_line_id
+                    and credit_line.parent_state != "cancel"
+                    and credit_line.product_uom_id != line.product_uom
+                ):
+                    uom, qty = credit_line.product_uom_id, credit_line.quantity
+                    rounded_up = uom._compute_quantity(qty, line.product_uom)
+                    half_up = uom._compute_quantity(
+                        qty, line.product_uom, rounding_method="HALF-UP"
+                    )
+                    line.qty_invoiced += rounded_up - half_up
+
     def _return_kit_lines(self):
         """Lines selling a kit (a phantom bill of materials, with mrp).
 

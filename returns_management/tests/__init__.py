@@ -1,5 +1,6 @@
 from . import test_access
 from . import test_bad_input
+from . import test_credit_correctness
 from . import test_batch_credit
 from . import test_batch_failures
 from . import test_conventions

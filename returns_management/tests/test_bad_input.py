@@ -454,8 +454,13 @@ class TestReturnBadInput(ReturnsCommon):
             self._create_return(sale, [(sale.order_line, 2.0)])
         )
         order.action_create_credit_notes()
-        self.assertEqual(order.state, "done")
+        self.assertEqual(order.state, "received", "its credit note is a draft")
         self.assertEqual(len(order.credit_note_ids), 1)
+        self._assert_refused(
+            UserError, order.action_create_credit_notes, sale=sale, orders=order
+        )
+        order.credit_note_ids.action_post()
+        self.assertEqual(order.state, "done")
         self._assert_refused(
             UserError, order.action_create_credit_notes, sale=sale, orders=order
         )
@@ -468,8 +473,13 @@ class TestReturnBadInput(ReturnsCommon):
         )
         order.action_create_credit_notes()
         self.assertEqual(order.state, "received")
+        # its draft credit note holds what can be credited: a clear refusal
+        self._assert_refused(
+            UserError, order.action_create_credit_notes, sale=sale, orders=order
+        )
+        order.credit_note_ids.action_post()
         before = self._snapshot(sale, order)
-        order.action_create_credit_notes()
+        order.action_create_credit_notes()  # nothing more came in: a no-op
         self.assertEqual(self._snapshot(sale, order), before)
         self.assertEqual(len(order.credit_note_ids), 1)
 

@@ -37,6 +37,7 @@ class TestBatchFailures(ReturnsCommon):
         broken_sale.invoice_ids.button_draft()
 
         result = (good | broken).action_create_credit_notes()
+        good.credit_note_ids.action_post()
 
         self.assertEqual(good.state, "done")
         self.assertAlmostEqual(good.credit_note_ids.amount_total, 230.0)
@@ -63,4 +64,6 @@ class TestBatchFailures(ReturnsCommon):
             orders |= self._received_return(sale, 1.0)
         result = orders.action_create_credit_notes()
         self.assertEqual(result["domain"], [("id", "in", orders.credit_note_ids.ids)])
+        self.assertEqual(set(orders.mapped("state")), {"received"})
+        orders.credit_note_ids.action_post()
         self.assertEqual(set(orders.mapped("state")), {"done"})

@@ -47,11 +47,17 @@ class TestReturnFlow(ReturnsCommon):
         )
         self.assertEqual(sale_line.qty_invoiced, 3.0)
         self.assertEqual(sale.invoice_status, "no")
+        # a draft credit note is "to be credited": not refunded, not done yet
+        self.assertEqual(order.line_ids.qty_credit_draft, 2.0)
+        self.assertEqual(order.line_ids.qty_refunded, 0.0)
+        self.assertEqual(order.state, "received")
+        credit_note.action_post()
         self.assertEqual(order.line_ids.qty_refunded, 2.0)
         self.assertEqual(order.state, "done")
         self.assertEqual(len(sale.order_line), 1, "no extra sale line may appear")
         self.assertTrue(
-            any(credit_note.display_name in m.body for m in order.message_ids)
+            any(f'data-oe-id="{credit_note.id}"' in m.body for m in order.message_ids),
+            "the return's chatter links its credit note",
         )
 
     def test_credit_note_reverses_cost_of_goods_at_original_cost(self):
@@ -123,6 +129,7 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(
             sum(order.credit_note_ids.invoice_line_ids.mapped("quantity")), 4.0
         )
+        order.credit_note_ids.action_post()
         self.assertEqual(order.state, "done")
         self.assertEqual(sale.order_line.qty_delivered, 1.0)
 
@@ -132,6 +139,7 @@ class TestReturnFlow(ReturnsCommon):
         order = self._create_return(sale, [(sale_line, 4.0)])
         self._approve_and_receive(order, {self.product: 1.0}, backorder=False)
         order.action_create_credit_notes()
+        order.credit_note_ids.action_post()
 
         self.assertEqual(order.state, "done")
         self.assertEqual(order.line_ids.qty_refunded, 1.0)
@@ -167,6 +175,7 @@ class TestReturnFlow(ReturnsCommon):
         # 5 delivered, 2 billed, 4 back: the customer keeps 1 and was billed 2
         self.assertEqual(order.credit_note_ids.invoice_line_ids.quantity, 1.0)
         self.assertEqual(sale.order_line.qty_invoiced, 1.0)
+        order.credit_note_ids.action_post()
         self.assertEqual(order.state, "done")
 
     def test_multi_invoice_return_credits_each_invoice(self):
@@ -208,6 +217,7 @@ class TestReturnFlow(ReturnsCommon):
         order.action_create_credit_notes()
         live = order.credit_note_ids.filtered(lambda m: m.state != "cancel")
         self.assertEqual(live.invoice_line_ids.quantity, 2.0)
+        live.action_post()
         self.assertEqual(order.state, "done")
 
     def test_deleted_credit_note_reopens_return(self):
@@ -337,6 +347,7 @@ class TestReturnFlow(ReturnsCommon):
         orders.with_user(self.manager).action_approve()
         self._validate(orders.return_picking_ids)
         orders.action_create_credit_notes()
+        orders.credit_note_ids.action_post()
 
         self.assertEqual(set(orders.mapped("state")), {"done"})
         for order in orders:
