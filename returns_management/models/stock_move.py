@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, float_is_zero
 
 
 class StockMove(models.Model):
@@ -25,8 +25,36 @@ class StockMove(models.Model):
         return vals
 
     def _action_done(self, cancel_backorder=False):
+        self._return_check_requested()
         self._return_check_still_at_customer()
         return super()._action_done(cancel_backorder=cancel_backorder)
+
+    def _return_check_requested(self):
+        """Refuse goods added to a return receipt that no return line asked
+        for: nothing would credit them, and they would sit in stock unlinked
+        from the sale."""
+        unrequested = self.filtered(
+            lambda m: (
+                m.picking_id.return_order_id
+                and not m.return_order_line_id
+                and m.location_id.usage == "customer"
+                and m.state not in ("done", "cancel")
+                and not float_is_zero(
+                    m.quantity, precision_rounding=m.product_uom.rounding
+                )
+            )
+        )
+        if unrequested:
+            move = unrequested[0]
+            raise UserError(
+                self.env._(
+                    "%(product)s was not requested on return %(name)s: add it to "
+                    "a return first, or remove it from receipt %(receipt)s.",
+                    product=move.product_id.display_name,
+                    name=move.picking_id.return_order_id.name,
+                    receipt=move.picking_id.name,
+                )
+            )
 
     def _return_check_still_at_customer(self):
         """Refuse receiving more than the customer still has.

@@ -440,6 +440,17 @@ class TestCreditCorrectness(ReturnsCommon):
         self.assertEqual(invoice.amount_residual, 0.0)
         self.assertEqual(credit_note.amount_residual, 0.0)
 
+        other_receivable = self.customer.property_account_receivable_id
+        self.customer.property_account_receivable_id = receivable
+        twin = self._twin([(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)], 5.0)
+        twin_invoice = twin.invoice_ids
+        self.customer.property_account_receivable_id = other_receivable
+        by_hand = self._credit_by_hand(
+            twin_invoice, {twin_invoice.invoice_line_ids: (5.0, self.unit)}
+        )
+        by_hand.action_post()
+        self._assert_same_credit(credit_note, by_hand)
+
     def test_sales_lock_date_moves_the_credit_note_to_the_first_open_day(self):
         sale = self._taxed_sale()
         today = fields.Date.context_today(self.env.user)
@@ -450,6 +461,16 @@ class TestCreditCorrectness(ReturnsCommon):
         self.assertEqual(credit_note.state, "posted")
         self.assertEqual(credit_note.date, today + timedelta(days=1))
         self.assertEqual(order.state, "done")
+
+        self.company.sale_lock_date = False
+        lines = [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)]
+        twin = self._twin(lines, 2.0)
+        self.company.sale_lock_date = today
+        by_hand = self._credit_by_hand(
+            twin.invoice_ids, {twin.invoice_ids.invoice_line_ids: (2.0, self.unit)}
+        )
+        by_hand.action_post()
+        self._assert_same_credit(credit_note, by_hand)
 
     def _sale_with_global_discount(self):
         sale = self.env["sale.order"].create(

@@ -179,6 +179,33 @@ class TestReceipts(ReturnsCommon):
         self.assertEqual(self._quant_qty(self.product, self.returns_location), 0.0)
         self.assertEqual(sale.order_line.qty_delivered, 5.0)
 
+    def test_goods_never_requested_on_the_receipt_are_refused(self):
+        sale = self._taxed_sale()
+        order = self._approved_return(sale, [(sale.order_line, 2.0)])
+        receipt = order.return_picking_ids
+        other = self._create_returnable_product("Toaster", price=50.0, cost=20.0)
+        self.env["stock.move"].create(
+            {
+                "name": other.name,
+                "product_id": other.id,
+                "product_uom_qty": 1.0,
+                "product_uom": other.uom_id.id,
+                "picking_id": receipt.id,
+                "location_id": receipt.location_id.id,
+                "location_dest_id": receipt.location_dest_id.id,
+            }
+        )
+
+        with self.assertRaisesRegex(UserError, "was not requested"):
+            self._validate(receipt)
+
+        self.assertNotEqual(receipt.state, "done")
+        self.assertEqual(order.state, "approved")
+        self.assertEqual(order.line_ids.qty_received, 0.0)
+        self.assertEqual(self._quant_qty(other, self.returns_location), 0.0)
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 0.0)
+        self.assertEqual(len(sale.order_line), 1, "no sale line is added")
+
     def test_receipt_beyond_what_the_customer_still_has_is_refused(self):
         sale = self._taxed_sale()
         first = self._received_return(sale, 2.0)
