@@ -35,5 +35,4 @@
     },
     "post_init_hook": "_post_init_create_return_locations",
     "application": True,
-    "installable": True,
 }

@@ -6,8 +6,6 @@ from . import return_order_credit
 from . import stock_warehouse
 from . import stock_move
 from . import stock_picking
-from . import stock_return_picking
-from . import stock_return_picking_line
 from . import account_move
 from . import account_move_line
 from . import sale_order

@@ -1,5 +1,9 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
 
 RETURN_STATES = [
     ("draft", "Draft"),
@@ -34,7 +38,6 @@ class ReturnOrder(models.Model):
     )
     sale_order_id = fields.Many2one(
         "sale.order",
-        string="Sale Order",
         required=True,
         index=True,
         check_company=True,
@@ -153,7 +156,7 @@ class ReturnOrder(models.Model):
             order.return_picking_count = len(order.return_picking_ids)
             order.credit_note_count = len(order.credit_note_ids)
 
-    def _compute_access_url(self):
+    def _compute_access_url(self):  # pylint: disable=missing-return
         super()._compute_access_url()
         for order in self:
             order.access_url = f"/my/returns/{order.id}"
@@ -358,8 +361,8 @@ class ReturnOrder(models.Model):
             with self.env.cr.savepoint():
                 process(self)
             return {}
-        except UserError:
-            pass  # some return is broken: find it below, one by one
+        except UserError as error:
+            _logger.info("Batch of returns stopped (%s): retrying one by one", error)
         failed = {}
         for order in self:
             try:

@@ -307,13 +307,13 @@ class ReturnOrderLine(models.Model):
                     )
                 )
 
-    def _accept_extra_receipt(self):
+    def _accept_extra_receipt(self):  # pylint: disable=missing-return
         for line in self:
             # Deliberate exception to FROZEN_FIELDS (return_order_line.write):
             # the goods are here and a manager accepts them, so the approved
             # quantity follows the receipt; the returnable quantity was
             # checked by _check_extra_returnable.
-            super(ReturnOrderLineRequest, line).write(
+            super(ReturnOrderLineRequest, line).write(  # pylint: disable=super-method-mismatch
                 {"quantity": line.quantity + line.qty_over_received}
             )
 

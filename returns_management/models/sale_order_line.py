@@ -38,7 +38,7 @@ class SaleOrderLine(models.Model):
             )
 
     @api.depends("invoice_lines.move_id.state", "invoice_lines.quantity")
-    def _compute_qty_invoiced(self):
+    def _compute_qty_invoiced(self):  # pylint: disable=missing-return
         """Count return credit notes in another unit as delivered quantities
         count their return moves: rounded half-up, not up.
 

@@ -232,6 +232,7 @@ class TestReturnMultiCompany(ReturnsCommon):
         self.assertEqual(orders.mapped("state"), ["approved", "approved"])
         self._validate(orders.return_picking_ids)
         orders.action_create_credit_notes()
+        orders.credit_note_ids.action_post()
 
         self.assertEqual(orders.mapped("state"), ["done", "done"])
         for order, company, warehouse in (

@@ -118,6 +118,7 @@ class TestReturnTour(HttpCase):
         self.assertEqual(len(credit_note), 1)
         self.assertEqual(credit_note.move_type, "out_refund")
         self.assertEqual(credit_note.reversed_entry_id, self.invoice)
+        self.assertEqual(credit_note.state, "posted")
         self.assertEqual(credit_note.invoice_line_ids.quantity, 2.0)
         self.assertEqual(credit_note.invoice_line_ids.sale_line_ids, sale_line)
         self.assertEqual(sale_line.qty_invoiced, 3.0)

@@ -1,3 +1,5 @@
 from . import return_order_create_wizard
 from . import return_order_create_wizard_line
 from . import return_order_reject_wizard
+from . import stock_return_picking
+from . import stock_return_picking_line

@@ -123,6 +123,15 @@ registry.category("web_tour.tours").add("returns_management_backoffice_tour", {
                 content: "The credit note opens",
                 trigger: ".o_form_view .o_field_widget[name=invoice_line_ids] .o_data_row",
             },
+            {
+                content: "Post the credit note",
+                trigger: ".o_form_view .o_statusbar_buttons button[name=action_post]",
+                run: "click",
+            },
+            {
+                content: "The credit note is posted",
+                trigger: statusIs("posted"),
+            },
             stepUtils.showAppsMenuItem(),
             {
                 content: "Open the Returns app",
