@@ -3,6 +3,9 @@ from . import return_order
 from . import return_order_line
 from . import return_order_stock
 from . import return_order_credit
+from . import return_policy
+from . import res_company
+from . import return_order_policy
 from . import stock_warehouse
 from . import stock_move
 from . import stock_picking

@@ -352,7 +352,9 @@ class TestConventions(ReturnsCommon):
         self.assertNotIn("origin", visible)
         self.assertNotIn("resolution", visible)
         reason_columns = self._visible_field_names("return.reason", "list")
-        for name in ("customer_fault", "requires_qc", "default_resolution"):
+        # customer_fault is shown: return policies charge fees on it
+        self.assertIn("customer_fault", reason_columns)
+        for name in ("requires_qc", "default_resolution"):
             with self.subTest(field=name):
                 self.assertNotIn(name, reason_columns)
 
