@@ -15,6 +15,7 @@
         "data/ir_sequence_data.xml",
         "data/return_reason_data.xml",
         "data/return_policy_data.xml",
+        "data/ir_cron_data.xml",
         "wizards/return_order_create_wizard_views.xml",
         "wizards/return_order_reject_wizard_views.xml",
         "views/return_order_views.xml",

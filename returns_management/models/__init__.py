@@ -6,6 +6,7 @@ from . import return_order_credit
 from . import return_policy
 from . import res_company
 from . import return_order_policy
+from . import return_order_overdue
 from . import stock_warehouse
 from . import stock_move
 from . import stock_picking
