@@ -8,4 +8,5 @@ from . import test_multi_company
 from . import test_overdue
 from . import test_receipts
 from . import test_return_flow
+from . import test_server_actions
 from . import test_tour
