@@ -5,6 +5,7 @@ from .common import return_by_hand
 
 TOUR_CUSTOMER = "Tour Returns Customer"
 BATCH_CUSTOMER = "Tour Batch Customer"
+REJECT_CUSTOMER = "Tour Reject Customer"
 
 
 @tagged("post_install", "-at_install")
@@ -140,3 +141,15 @@ class TestReturnTour(HttpCase):
         self.assertFalse(broken.return_picking_ids)
         note = broken.message_ids.filtered(lambda m: "Could not" in (m.body or ""))
         self.assertIn("cannot return more", note.body)
+
+    def test_batch_rejection_from_the_action_menu(self):
+        reject_customer = self.env["res.partner"].create({"name": REJECT_CUSTOMER})
+        sales = [self._delivered_and_invoiced_sale(reject_customer) for _i in range(2)]
+        orders = self._submitted_return(sales[0]) | self._submitted_return(sales[1])
+
+        self.start_tour(
+            "/odoo/returns", "returns_management_batch_reject_tour", login="admin"
+        )
+
+        self.assertEqual(orders.mapped("state"), ["rejected", "rejected"])
+        self.assertEqual(orders.mapped("reject_reason"), ["The goods were used."] * 2)
