@@ -316,9 +316,10 @@ cmd_test() {
     log "Database $db, test tags $tags, port $port"
     log "Log: $log"
     local rc=0
-    # stock_delivery and mrp too: tests check carriers and kits on returns
-    # (the addon itself does not depend on them)
-    odoo -d "$db" -i "$ADDON,stock_delivery,mrp" --test-enable --test-tags "$tags" --stop-after-init \
+    # stock_delivery and mrp too: tests check carriers and kits on returns;
+    # base_automation: tests run the approval actions from automation rules
+    # (the addon itself depends on none of them)
+    odoo -d "$db" -i "$ADDON,stock_delivery,mrp,base_automation" --test-enable --test-tags "$tags" --stop-after-init \
         --log-level=test --http-port="$port" --workers=0 --max-cron-threads=0 \
         --data-dir="$TEST_TMP/data" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 
