@@ -4,6 +4,8 @@ from markupsafe import Markup
 
 from odoo import Command, fields, models
 
+from odoo.addons.account.models.account_move import TYPE_REVERSE_MAP
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -58,6 +60,34 @@ class AccountMove(models.Model):
             reverse_moves, move_reverse_cancel
         )
 
+    def _return_reverse(self, default_values_list):
+        """What ``_reverse_moves`` does for invoices, for all at once.
+
+        Core copies the invoices one by one; here every credit note is
+        copied from its invoice with the same values (``copy_data``, so its
+        date logic applies, plus the reversal's type, link and partner and
+        the marketing fields sale's override adds) and created in one batch.
+        """
+        vals_list = []
+        for invoice, default in zip(self, default_values_list, strict=True):
+            default = {
+                **default,
+                "move_type": TYPE_REVERSE_MAP[invoice.move_type],
+                "reversed_entry_id": invoice.id,
+                "partner_id": invoice.partner_id.id,
+            }
+            if default.get("invoice_payment_term_id"):
+                # core's reversal rewrites the lines once more after copying,
+                # so the kept (early-payment "mixed") term sets the due date
+                default.pop("invoice_date_due", None)
+            for fname in ("campaign_id", "medium_id", "source_id"):
+                if fname in invoice._fields:  # as sale's _reverse_moves
+                    default[fname] = invoice[fname].id
+            vals_list += invoice.with_context(include_business_fields=True).copy_data(
+                default
+            )
+        return self.create(vals_list)
+
     def _return_reversal_defaults(self, reasons):
         """Default values of the credit note wizard, one dict per invoice
         (duplicates included) with its reason: its date, due date, payment
@@ -96,8 +126,11 @@ class AccountMove(models.Model):
     def _return_credit_line_commands(self, items):
         """The lines of this invoice's credit note for (return line, invoice
         line, quantity, unit) items: the returned lines, each discount line
-        for its share, and the invoice's other lines (taxes, payment terms,
-        cash rounding) that Odoo then recomputes, as when it reverses."""
+        for its share, and the invoice's receivable lines. Odoo recomputes
+        taxes, due dates and cash rounding from them, as when it reverses;
+        the receivable lines are copied because a new due-date line takes
+        the account of the move's earlier one: the invoice's, not the
+        customer's current account."""
         self.ensure_one()
         commands = [
             invoice_line._return_prepare_credit_line(line, qty, uom)
@@ -107,7 +140,7 @@ class AccountMove(models.Model):
         commands += [
             Command.create(line.copy_data()[0])
             for line in self.line_ids
-            if line.display_type not in ("product", "line_section", "line_note", "cogs")
+            if line.display_type == "payment_term"
         ]
         return commands
 
@@ -155,6 +188,13 @@ class AccountMove(models.Model):
             )
             for invoice, moves in self.grouped("reversed_entry_id").items()
         }
+        reversal_bodies = {
+            move.id: self.env._(
+                "This entry has been reversed from %(invoice)s.",
+                invoice=move.reversed_entry_id._get_html_link(),
+            )
+            for move in self
+        }
         return_bodies = {
             order.id: self.env._(
                 "Credit notes created: %(moves)s",
@@ -166,6 +206,7 @@ class AccountMove(models.Model):
         # write access to the returns was checked by the caller
         invoices = self.env["account.move"].sudo().browse(list(invoice_bodies))
         invoices._message_log_batch(invoice_bodies)
+        self.sudo()._message_log_batch(reversal_bodies)
         self.return_order_id.sudo()._message_log_batch(return_bodies)
 
     def button_cancel(self):

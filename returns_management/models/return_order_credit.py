@@ -82,7 +82,7 @@ class ReturnOrder(models.Model):
         # Returns users may prepare draft credit notes for the returns they can
         # write (checked by the caller) without billing rights (RELIABILITY B3);
         # posting them still requires billing rights.
-        moves = invoices.sudo()._reverse_moves(defaults)  # see above
+        moves = invoices.sudo()._return_reverse(defaults)  # see above
         moves._return_log_reversal()
         return moves.sudo(False)
 
@@ -99,7 +99,7 @@ class ReturnOrder(models.Model):
         resolved = self.filtered(
             lambda order: order.state == "received" and order._is_resolved()
         )
-        resolved.write({"state": "done", "date_done": fields.Datetime.now()})
+        resolved._set_state({"state": "done", "date_done": fields.Datetime.now()})
 
     def _is_resolved(self):
         """Goods in, nothing left to credit and every credit note posted."""
@@ -119,7 +119,7 @@ class ReturnOrder(models.Model):
         reopened = self.filtered(
             lambda order: order.state == "done" and not order._is_resolved()
         )
-        reopened.write({"state": "received", "date_done": False})
+        reopened._set_state({"state": "received", "date_done": False})
 
 
 class ReturnOrderLine(models.Model):
