@@ -56,17 +56,34 @@ class AccountMoveLine(models.Model):
         )[0]
         return Command.create(vals)
 
-    def _return_prepare_prorated_line(self, share):
-        """This discount (negative) line, for its share of what is credited.
+    def _return_prepare_unlinked_line(self, price_unit):
+        """This line (a discount, shipping) once, at that price, for the
+        share of it that a return gives back.
 
-        Not linked to its sale line: the discount stays invoiced once on the
-        order, only its share of the returned goods is given back.
+        Not linked to its sale line: the order keeps it invoiced once; only
+        the returned share is given back.
         """
         self.ensure_one()
         vals = self.copy_data(
             {
-                "price_unit": self.currency_id.round(self.price_unit * share),
+                "quantity": 1.0,
+                "price_unit": price_unit,
                 "sale_line_ids": [Command.clear()],
             }
         )[0]
         return Command.create(vals)
+
+    def _return_uncredited_amount(self):
+        """Untaxed amount of this line not yet given back by the credit notes
+        of its invoice (lines of the same product)."""
+        self.ensure_one()
+        credited = self.search(
+            [
+                ("move_id.reversed_entry_id", "=", self.move_id.id),
+                ("move_id.move_type", "=", "out_refund"),
+                ("parent_state", "!=", "cancel"),
+                ("product_id", "=", self.product_id.id),
+                ("display_type", "=", "product"),
+            ]
+        )
+        return self.price_subtotal - sum(credited.mapped("price_subtotal"))

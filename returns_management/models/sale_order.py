@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_is_zero
 
 
 class SaleOrder(models.Model):
@@ -35,6 +36,16 @@ class SaleOrder(models.Model):
             "target": "new",
             "context": {"default_sale_order_id": self.id},
         }
+
+    def _return_all_goods_back(self):
+        """Whether the customer keeps none of the goods these orders delivered."""
+        goods = self.order_line.filtered(
+            lambda l: l.product_id.type == "consu" and not l._is_delivery()
+        )
+        return all(
+            float_is_zero(l.qty_delivered, precision_rounding=l.product_uom.rounding)
+            for l in goods
+        )
 
     def action_view_return_orders(self):
         return self.return_order_ids._action_view_self()
