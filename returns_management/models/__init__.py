@@ -11,6 +11,7 @@ from . import stock_warehouse
 from . import stock_move
 from . import stock_picking
 from . import account_move
+from . import account_move_credit
 from . import account_move_line
 from . import sale_order
 from . import sale_order_line

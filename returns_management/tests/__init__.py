@@ -1,6 +1,7 @@
 from . import test_access
 from . import test_bad_input
 from . import test_credit_correctness
+from . import test_credit_fees
 from . import test_batch_credit
 from . import test_batch_failures
 from . import test_conventions
