@@ -18,6 +18,7 @@
         "data/ir_cron_data.xml",
         "wizards/return_order_create_wizard_views.xml",
         "wizards/return_order_reject_wizard_views.xml",
+        "wizards/return_order_approve_wizard_views.xml",
         "views/return_order_views.xml",
         "data/ir_actions_server_data.xml",
         "views/return_order_receipt_views.xml",

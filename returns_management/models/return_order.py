@@ -15,6 +15,19 @@ RETURN_STATES = [
     ("cancel", "Cancelled"),
 ]
 
+# Changed only through the actions (submit, approve, reject, cancel, receipt,
+# credit notes), never by a plain write: see write() and _set_state().
+PROTECTED_FIELDS = (
+    "state",
+    "date_approved",
+    "date_received",
+    "date_done",
+    "reject_reason",
+    "policy_verdict",
+    "policy_verdict_note",
+    "override_reason",
+)
+
 
 class ReturnOrder(models.Model):
     _name = "return.order"
@@ -223,6 +236,7 @@ class ReturnOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_protected_create_vals(vals)
             self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
         orders = super().create(vals_list)
         orders.filtered(lambda o: o.name == "/")._assign_sequence_names()
@@ -247,8 +261,56 @@ class ReturnOrder(models.Model):
                 order.name = sequence._next() if sequence else "/"
 
     def write(self, vals):
+        self._check_protected_write_vals(vals)
         self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
         return super().write(vals)
+
+    @api.model
+    def _check_protected_create_vals(self, vals):
+        """A new return starts as a draft without a decision, whoever creates it."""
+        if self.env.su:
+            return
+        forced = [
+            name
+            for name in PROTECTED_FIELDS
+            if name in vals and vals[name] and (name, vals[name]) != ("state", "draft")
+        ]
+        if forced:
+            self._raise_protected_fields(forced)
+
+    def _check_protected_write_vals(self, vals):
+        """The state, its dates and the policy decision follow the actions
+        only. The context cannot lift this (RPC clients send any context):
+        the actions write through _set_state, as superuser."""
+        if self.env.su:
+            return
+        forced = [name for name in PROTECTED_FIELDS if name in vals]
+        if forced:
+            self._raise_protected_fields(forced)
+
+    def _raise_protected_fields(self, names):
+        labels = ", ".join(
+            self._fields[name]._description_string(self.env) for name in names
+        )
+        raise UserError(
+            self.env._(
+                "%(fields)s of a return cannot be set directly: use its buttons "
+                "(Submit, Approve, Reject, Cancel, Reset to Draft), which check "
+                "the rules and keep its history.",
+                fields=labels,
+            )
+        )
+
+    def _set_state(self, vals):
+        """Write the protected fields (PROTECTED_FIELDS) once the caller has
+        checked the business rules of the action (state, rights, policy).
+
+        The write runs as superuser because write() refuses these fields to
+        every user; the record rules are checked first, and sudo keeps the
+        user (env.uid), so tracking and write_uid name the real author.
+        """
+        self.check_access("write")
+        return self.sudo().write(vals)  # protected fields, checked by the caller
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_processed(self):
@@ -308,6 +370,8 @@ class ReturnOrder(models.Model):
             )
 
     def action_submit(self):
+        """Submit the requests; the return policies decide at once (see
+        return_order_policy.py): approved, refused or waiting for a manager."""
         self._lock_for_update()
         self._ensure_state(
             ("draft",),
@@ -318,21 +382,28 @@ class ReturnOrder(models.Model):
         )
         self._ensure_lines()
         self.line_ids._check_returnable_quantity()
-        self.write({"state": "to_approve", "date_request": fields.Datetime.now()})
-        return True
+        return self._submit_with_policy()
 
-    def action_approve(self):
+    def action_approve(self, override_reason=None):
+        """Approve the returns: their return receipts are created.
+
+        A return that failed a policy rule (outside the window, not
+        returnable, refused by policy) is approved only with an
+        override_reason, which is stored and logged; without it, the
+        approval wizard opens to ask for it. A return refused by policy is
+        approved from the rejected state directly, its quantities checked
+        again as for a pending return.
+        """
         self._ensure_manager()
         self._lock_for_update()
-        self._ensure_state(
-            ("draft", "to_approve"),
-            lambda names: self.env._(
-                "Only draft or submitted returns can be approved, not %(names)s.",
-                names=names,
-            ),
-        )
+        self._ensure_approvable()
         self._ensure_lines()
-        failed = self._run_isolating_failures(lambda orders: orders._approve())
+        override_reason = (override_reason or "").strip()
+        if not override_reason and self._policy_needs_override():
+            return self._action_open_approve_wizard()
+        failed = self._run_isolating_failures(
+            lambda orders: orders._approve(override_reason)
+        )
         report = self._report_failures(
             failed,
             lambda error: self.env._(
@@ -341,10 +412,50 @@ class ReturnOrder(models.Model):
         )
         return report or True
 
-    def _approve(self):
+    def _ensure_approvable(self):
+        self._ensure_state(
+            ("draft", "to_approve", "rejected"),
+            lambda names: self.env._(
+                "Only draft or submitted returns can be approved, not %(names)s.",
+                names=names,
+            ),
+        )
+        refused_by_hand = self.filtered(
+            lambda order: order.state == "rejected" and order.policy_verdict != "reject"
+        )
+        if refused_by_hand:
+            raise UserError(
+                self.env._(
+                    "%(names)s was refused by a manager: reset it to draft before "
+                    "approving it.",
+                    names=", ".join(refused_by_hand.mapped("name")),
+                )
+            )
+
+    def _action_open_approve_wizard(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "returns_management.return_order_approve_wizard_action"
+        )
+        action["context"] = {"default_return_order_ids": self.ids}
+        return action
+
+    def _approve(self, override_reason=None):
+        refused = self.filtered(lambda order: order.state == "rejected")
+        # back among the pending returns, so their quantities count again
+        refused._set_state({"state": "to_approve", "reject_reason": False})
         self.line_ids._check_returnable_quantity()
         self._create_return_pickings()
-        self.write({"state": "approved", "date_approved": fields.Datetime.now()})
+        self._set_state({"state": "approved", "date_approved": fields.Datetime.now()})
+        self._approve_after_hook(override_reason)
+
+    def _approve_after_hook(self, override_reason=None):
+        """Called once the returns are approved (extended by the policies)."""
+
+    def _reject_after_hook(self, reason):
+        """Called once the returns are rejected (extended by the policies)."""
+
+    def _cancel_after_hook(self):
+        """Called once the returns are cancelled (extended by the policies)."""
 
     def _run_isolating_failures(self, process):
         """Run process on all returns at once; if a business error stops it,
@@ -407,11 +518,12 @@ class ReturnOrder(models.Model):
             return self._action_open_reject_wizard()
         self._lock_for_update()
         self._ensure_rejectable()
-        self.write({"state": "rejected", "reject_reason": reason})
+        self._set_state({"state": "rejected", "reject_reason": reason})
         for order in self:
             order.message_post(
                 body=self.env._("Return refused: %(reason)s", reason=reason)
             )
+        self._reject_after_hook(reason)
         return True
 
     def _ensure_rejectable(self):
@@ -444,7 +556,8 @@ class ReturnOrder(models.Model):
         self.return_picking_ids.filtered(
             lambda p: p.state not in ("done", "cancel")
         ).action_cancel()
-        self.write({"state": "cancel"})
+        self._set_state({"state": "cancel"})
+        self._cancel_after_hook()
         return True
 
     def action_draft(self):
@@ -457,7 +570,15 @@ class ReturnOrder(models.Model):
                 names=names,
             ),
         )
-        self.write({"state": "draft", "reject_reason": False})
+        self._set_state(
+            {
+                "state": "draft",
+                "reject_reason": False,
+                "policy_verdict": False,
+                "policy_verdict_note": False,
+                "override_reason": False,
+            }
+        )
         # back in draft, the lines reserve their quantities again
         self.line_ids._check_returnable_quantity()
         return True

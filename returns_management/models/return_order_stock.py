@@ -93,7 +93,9 @@ class ReturnOrder(models.Model):
                 and any(line.qty_received for line in order.line_ids)
             )
         )
-        arrived.write({"state": "received", "date_received": fields.Datetime.now()})
+        arrived._set_state(
+            {"state": "received", "date_received": fields.Datetime.now()}
+        )
         self.filtered("has_over_receipt")._schedule_over_receipt_activity()
 
     def _schedule_over_receipt_activity(self):

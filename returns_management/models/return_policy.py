@@ -89,7 +89,6 @@ class ReturnPolicy(models.Model):
     )
     approver_id = fields.Many2one(
         "res.users",
-        string="Approver",
         domain="[('share', '=', False)]",
         help="Who gets the escalated requests. Empty: the return managers.",
     )
@@ -102,7 +101,6 @@ class ReturnPolicy(models.Model):
     )
     restocking_fee_product_id = fields.Many2one(
         "product.product",
-        string="Restocking Fee Product",
         check_company=True,
         domain="[('type', '=', 'service')]",
         default=lambda self: self.env.ref(
@@ -188,7 +186,11 @@ class ReturnPolicy(models.Model):
     @api.model
     def _create_missing_default_policies(self):
         """Called at install and at every update (idempotent)."""
-        companies = self.env["res.company"].with_context(active_test=False).search([])
+        companies = (
+            self.env["res.company"]
+            .with_context(active_test=False)
+            .search([("id", "!=", False)])
+        )
         return self._create_default_policies(companies)
 
     @api.model

@@ -3,3 +3,4 @@ from . import return_order_create_wizard_line
 from . import return_order_reject_wizard
 from . import stock_return_picking
 from . import stock_return_picking_line
+from . import return_order_approve_wizard
