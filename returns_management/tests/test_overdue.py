@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -12,6 +12,8 @@ from ..models.return_order_overdue import ReturnOrder as OverdueReturnOrder
 from .common import ReturnsCommon
 
 _logger = logging.getLogger(__name__)
+
+OVERDUE_SUMMARIES = ["Decision overdue", "Goods overdue", "Refund overdue"]
 
 # creating the activity and subscribing its user; no e-mail is sent
 MAX_QUERIES_PER_OVERDUE_RETURN = 2
@@ -49,8 +51,13 @@ class TestOverdue(ReturnsCommon):
             )._cron_flag_overdue_returns()
 
     def _alerts(self, orders):
+        """The overdue activities of orders (not the escalation ones)."""
         return self.env["mail.activity"].search(
-            [("res_model", "=", "return.order"), ("res_id", "in", orders.ids)]
+            [
+                ("res_model", "=", "return.order"),
+                ("res_id", "in", orders.ids),
+                ("summary", "in", OVERDUE_SUMMARIES),
+            ]
         )
 
     def test_return_waiting_past_the_decision_delay_gets_one_activity(self):
@@ -88,7 +95,7 @@ class TestOverdue(ReturnsCommon):
             [
                 ("model", "=", "return.order"),
                 ("res_id", "=", order.id),
-                ("mail_activity_type_id", "!=", False),
+                ("body", "ilike", "Called the customer"),
             ]
         )
         self.assertEqual(len(done), 1)
@@ -160,14 +167,21 @@ class TestOverdue(ReturnsCommon):
         self.assertFalse(self._alerts(order))
 
     def test_line_policy_delay_beats_the_catch_all(self):
-        strict = self.policy.copy({"name": "Strict", "decision_days": 1})
-        lenient = self._submitted_return()
-        strict_order = self._submitted_return()
-        strict_order.line_ids.policy_id = strict
+        strict = self.policy.copy(
+            {
+                "name": "Strict",
+                "sequence": 1,
+                "decision_days": 1,
+                "partner_ids": [Command.set(self.other_customer.ids)],
+            }
+        )
+        lenient_order = self._submitted_return()
+        strict_order = self._submitted_return(self.other_customer)
+        self.assertEqual(strict_order.line_ids.policy_id, strict)
 
         self._sweep(1, hours=1)
 
-        self.assertFalse(lenient.overdue_kind)
+        self.assertFalse(lenient_order.overdue_kind)
         self.assertEqual(strict_order.overdue_kind, "decision")
 
     def test_sweep_flags_many_returns_of_two_customers_at_once(self):

@@ -92,14 +92,15 @@ class TestServerActions(ReturnsCommon):
         self.assertEqual(waiting.state, "to_approve")
         self.assertEqual(approved.state, "approved")
 
-    def test_recheck_policy_action_judges_the_whole_selection(self):
+    def test_recheck_policy_action_applies_a_changed_policy_to_the_selection(self):
         orders = self._two_submitted_returns()
-        orders.write({"policy_verdict": False})
+        self.assertEqual(orders.mapped("policy_verdict"), ["escalate", "escalate"])
+        orders.line_ids.policy_id.auto_approve = True
 
         self._run(self.recheck_action, orders)
 
-        self.assertTrue(all(orders.mapped("policy_verdict")))
-        self.assertTrue(orders.line_ids.policy_id)
+        self.assertEqual(orders.mapped("policy_verdict"), ["auto_approve"] * 2)
+        self.assertEqual(orders.mapped("state"), ["approved", "approved"])
 
     def test_returns_user_cannot_run_the_approval_actions(self):
         orders = self._two_submitted_returns()
