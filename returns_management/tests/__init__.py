@@ -7,6 +7,7 @@ from . import test_batch_failures
 from . import test_conventions
 from . import test_multi_company
 from . import test_policy
+from . import test_policy_tour
 from . import test_overdue
 from . import test_receipts
 from . import test_return_flow
