@@ -77,8 +77,12 @@ class ReturnOrder(models.Model):
                 "type": "warning" if flagged else "info",
                 "title": self.env._("Overdue returns checked"),
                 "message": self.env._(
-                    "%(count)s returns newly overdue.", count=len(flagged)
-                ),
+                    "%(count)s returns newly overdue: %(names)s.",
+                    count=len(flagged),
+                    names=", ".join(flagged[:10].mapped("name")),
+                )
+                if flagged
+                else self.env._("No return is newly overdue."),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

@@ -252,6 +252,17 @@ class TestOverdue(ReturnsCommon):
         self.assertEqual(set(orders.mapped("overdue_kind")), {"decision"})
         return queries
 
+    def test_daily_cron_run_manually_flags_overdue_returns(self):
+        order = self._submitted_return()
+        cron = self.env.ref("returns_management.return_order_cron_overdue")
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))
+
+        with freeze_time(fields.Datetime.now() + timedelta(days=3)):
+            cron.method_direct_trigger()
+
+        self.assertEqual(order.overdue_kind, "decision")
+        self.assertEqual(len(self._alerts(order)), 1)
+
     def test_manager_checks_overdue_returns_by_hand(self):
         order = self._submitted_return()
         action = self.env.ref("returns_management.return_order_action_check_overdue")
@@ -260,7 +271,7 @@ class TestOverdue(ReturnsCommon):
             result = action.with_user(self.manager).run()
 
         self.assertEqual(order.overdue_kind, "decision")
-        self.assertEqual(result["tag"], "display_notification")
+        self.assertIn(order.name, result["params"]["message"])
 
     def test_returns_user_cannot_check_overdue_returns(self):
         order = self._submitted_return()
