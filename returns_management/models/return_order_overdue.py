@@ -143,6 +143,7 @@ class ReturnOrder(models.Model):
         """Flag the returns of self past their own delay; one activity each."""
         default_policies = self._overdue_default_policies()
         managers = self._overdue_managers()
+        common_vals = self._prepare_overdue_activity_common_vals(delay)
         overdue = self.browse()
         vals_list = []
         for order in self:
@@ -152,7 +153,10 @@ class ReturnOrder(models.Model):
                 overdue |= order
                 user = order._overdue_user(delay, policy, managers)
                 vals_list.append(
-                    order._prepare_overdue_activity_vals(delay, policy, user)
+                    dict(
+                        common_vals,
+                        **order._prepare_overdue_activity_vals(delay, policy, user),
+                    )
                 )
         if overdue:
             overdue.write({"overdue_kind": delay.kind})
@@ -223,6 +227,18 @@ class ReturnOrder(models.Model):
             users = self.user_id | policy.approver_id | manager
         return users.filtered("active")[:1] or self.env.user
 
+    @api.model
+    def _prepare_overdue_activity_common_vals(self, delay):
+        """What the activities of one delay share, looked up once a batch."""
+        labels = dict(self._fields["overdue_kind"]._description_selection(self.env))
+        return {
+            "res_model_id": self.env["ir.model"]._get_id(self._name),
+            "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+            "summary": labels[delay.kind],
+            "date_deadline": fields.Date.context_today(self),
+            "automated": True,
+        }
+
     def _prepare_overdue_activity_vals(self, delay, policy, user):
         self.ensure_one()
         messages = {
@@ -248,15 +264,4 @@ class ReturnOrder(models.Model):
                 policy=policy.name,
             ),
         }
-        return {
-            "res_model_id": self.env["ir.model"]._get_id(self._name),
-            "res_id": self.id,
-            "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
-            "summary": dict(
-                self._fields["overdue_kind"]._description_selection(self.env)
-            )[delay.kind],
-            "note": messages[delay.kind],
-            "user_id": user.id,
-            "date_deadline": fields.Date.context_today(self),
-            "automated": True,
-        }
+        return {"res_id": self.id, "note": messages[delay.kind], "user_id": user.id}

@@ -15,8 +15,8 @@ _logger = logging.getLogger(__name__)
 
 OVERDUE_SUMMARIES = ["Decision overdue", "Goods overdue", "Refund overdue"]
 
-# creating the activity and subscribing its user; no e-mail is sent
-MAX_QUERIES_PER_OVERDUE_RETURN = 2
+# the activities and flags are written in one go per batch; no e-mail is sent
+MAX_QUERIES_PER_OVERDUE_RETURN = 0.5
 
 
 @tagged("post_install", "-at_install")
