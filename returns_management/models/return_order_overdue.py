@@ -151,7 +151,7 @@ class ReturnOrder(models.Model):
             days = policy[delay.days_field]
             if days and order[delay.date_field] + timedelta(days=days) < now:
                 overdue |= order
-                user = order._overdue_user(delay, policy, managers)
+                user = order._overdue_user(delay, managers)
                 vals_list.append(
                     dict(
                         common_vals,
@@ -198,34 +198,25 @@ class ReturnOrder(models.Model):
         return min(with_delay, key=lambda p: p[delay.days_field], default=policies[:1])
 
     def _overdue_managers(self):
-        """A return manager per company of the returns of self, in one search."""
+        """The return managers of the companies of self, in one search."""
         group = self.env.ref("returns_management.group_return_manager")
-        users = self.env["res.users"].search(
+        return self.env["res.users"].search(
             [
                 ("groups_id", "in", group.ids),
                 ("share", "=", False),
                 ("company_ids", "in", self.company_id.ids),
-            ],
-            order="id",
+            ]
         )
-        managers = {}
-        for company in self.company_id:
-            managers[company] = users.filtered(
-                lambda user, company=company: company in user.company_ids
-            )[:1]
-        return managers
 
-    def _overdue_user(self, delay, policy, managers):
-        """Who gets the alert: a decision goes to the policy's approver (else
-        a return manager), the goods and the refund to the return's
-        responsible (else the approver or a manager)."""
+    def _overdue_user(self, delay, managers):
+        """Who gets the alert: a late decision goes to whoever was asked to
+        decide (as the escalation to-do does: the policy's approver, else the
+        responsible if a manager, else the company's first manager); late
+        goods and refunds go to the return's responsible."""
         self.ensure_one()
-        manager = managers.get(self.company_id, self.env["res.users"])
-        if delay.kind == "decision":
-            users = policy.approver_id | manager | self.user_id
-        else:
-            users = self.user_id | policy.approver_id | manager
-        return users.filtered("active")[:1] or self.env.user
+        if delay.kind != "decision" and self.user_id.active:
+            return self.user_id
+        return self._policy_approver(managers)
 
     @api.model
     def _prepare_overdue_activity_common_vals(self, delay):

@@ -108,6 +108,16 @@ class TestOverdue(ReturnsCommon):
 
         self.assertEqual(self._alerts(order).user_id, self.approver)
 
+    def test_decision_alert_of_a_returns_user_goes_to_a_manager(self):
+        order = self._submitted_return()
+        order.user_id = self.return_user
+
+        self._sweep(3)
+
+        alert_user = self._alerts(order).user_id
+        self.assertNotEqual(alert_user, self.return_user)
+        self.assertTrue(alert_user.has_group("returns_management.group_return_manager"))
+
     def test_approval_clears_the_decision_alert(self):
         order = self._submitted_return()
         self._sweep(3)
