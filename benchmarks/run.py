@@ -36,6 +36,8 @@ ALL_PATHS = [
     "oca_batch",
     "rm_single",
     "rm_batch",
+    "rm_auto_single",
+    "rm_auto_batch",
 ]
 STEPS = ["create", "approve", "receive", "credit"]
 PATH_LABELS = {
@@ -45,6 +47,8 @@ PATH_LABELS = {
     "oca_batch": "(b) OCA rma_sale, batch",
     "rm_single": "(c) returns_management, one by one",
     "rm_batch": "(d) returns_management, batch",
+    "rm_auto_single": "(e) returns_management, approved by policy, one by one",
+    "rm_auto_batch": "(f) returns_management, approved by policy, batch",
 }
 LAYER_OF_PATH = {
     "core_so": "core",
@@ -53,6 +57,8 @@ LAYER_OF_PATH = {
     "oca_batch": "oca",
     "rm_single": "rm",
     "rm_batch": "rm",
+    "rm_auto_single": "rm",
+    "rm_auto_batch": "rm",
 }
 BASE_MODULES = ["sale_stock", "stock_account"]
 LAYER_MODULES = {"core": [], "rm": ["returns_management"], "oca": ["rma_sale"]}
@@ -520,6 +526,8 @@ RATIOS = [
     ("(d)/(a1)", "rm_batch", "core_so"),
     ("(d)/(a2)", "rm_batch", "core_reversal"),
     ("(d)/(b batch)", "rm_batch", "oca_batch"),
+    ("(e)/(c)", "rm_auto_single", "rm_single"),
+    ("(f)/(d)", "rm_auto_batch", "rm_batch"),
 ]
 
 

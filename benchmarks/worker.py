@@ -544,6 +544,27 @@ def run_rm(env, meter, orders, batch):
         meter.run("credit", _rm_credit, returns)
 
 
+def _rm_auto_approve_policy(env):
+    """A company-wide policy that approves every request itself (not measured)."""
+    if not env["return.policy"].search_count([("auto_approve", "=", True)]):
+        env["return.policy"].create(
+            {"name": "Approve everything", "sequence": 1, "auto_approve": True}
+        )
+
+
+def run_rm_auto(env, meter, orders, batch):
+    """Submitting approves through the policy: no manager step."""
+    _rm_auto_approve_policy(env)
+    reason = env.ref("returns_management.return_reason_defective")
+    groups = [orders] if batch else list(_one_by_one(orders))
+    for group in groups:
+        returns = meter.run("create", _rm_create, env, group, reason)
+        if set(returns.mapped("state")) != {"approved"}:
+            raise RuntimeError("the policy did not approve the returns on submit")
+        meter.run("receive", _rm_receive, returns)
+        meter.run("credit", _rm_credit, returns)
+
+
 PATHS = {
     "core_so": lambda env, meter, orders, seed: run_core(
         env, meter, orders, "so", seed["product"]
@@ -557,6 +578,12 @@ PATHS = {
         env, meter, orders, batch=False
     ),
     "rm_batch": lambda env, meter, orders, seed: run_rm(env, meter, orders, batch=True),
+    "rm_auto_single": lambda env, meter, orders, seed: run_rm_auto(
+        env, meter, orders, batch=False
+    ),
+    "rm_auto_batch": lambda env, meter, orders, seed: run_rm_auto(
+        env, meter, orders, batch=True
+    ),
 }
 
 

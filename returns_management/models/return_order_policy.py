@@ -151,31 +151,14 @@ class ReturnOrder(models.Model):
 
     def _policy_candidates(self):
         """{company id: [(policy, scope)]}, most specific first."""
-        policies = self.env["return.policy"].search(
-            [("company_id", "in", self.company_id.ids)]
-        )
-        candidates = defaultdict(list)
-        for policy in policies:
-            scope = {
-                "partners": set(policy.partner_ids.commercial_partner_id.ids),
-                "tags": set(policy.partner_category_ids.ids),
-                "categories": set(policy.categ_ids.ids),
-                "reasons": set(policy.reason_ids.ids),
-            }
-            customer_limited = bool(scope["partners"] or scope["tags"])
-            rank = 2 if customer_limited else 1 if scope["categories"] else 0
-            candidates[policy.company_id.id].append(
-                (rank, policy.sequence, policy.id, policy, scope)
-            )
+        policies = self.env["return.policy"]
         return {
-            company_id: [
-                (policy, scope)
-                for *_key, policy, scope in sorted(
-                    items, key=lambda item: (-item[0], item[1], item[2])
-                )
+            company.id: [
+                (policies.browse(policy_id), scope)
+                for policy_id, scope in policies._scopes_of_company(company.id)
             ]
-            for company_id, items in candidates.items()
-        } | {company.id: [] for company in self.company_id - policies.company_id}
+            for company in self.company_id
+        }
 
     @api.model
     def _policy_matches(self, scope, line, customer_id, tags):
@@ -399,7 +382,7 @@ class ReturnOrder(models.Model):
         rejected = self.filtered(lambda o: verdicts[o][0] == "reject")
         for order in rejected:
             order._set_state({"state": "rejected", "reject_reason": verdicts[order][1]})
-        rejected._policy_close_activity(self.env._("Refused by the return policy."))
+        rejected._policy_close_activity()
         approving = self.filtered(lambda o: verdicts[o][0] == "auto_approve")
         failed = approving._run_isolating_failures(lambda orders: orders._approve())
         for order, error in failed.items():
@@ -523,10 +506,13 @@ class ReturnOrder(models.Model):
             return self.user_id
         return company_managers.sorted("id")[:1] or self.user_id or self.env.user
 
-    def _policy_close_activity(self, feedback):
+    def _policy_close_activity(self):
+        """The decision is logged by the return's own tracking (and the
+        override reason by its note): the to-do goes without a second
+        "done" message in the chatter."""
         activities = self.policy_activity_id
         if activities:
-            activities.action_feedback(feedback=feedback)
+            activities.unlink()
 
     def _approve_after_hook(self, override_reason=None):  # pylint: disable=missing-return
         super()._approve_after_hook(override_reason=override_reason)
@@ -541,15 +527,15 @@ class ReturnOrder(models.Model):
                         reason=override_reason,
                     )
                 )
-        self._policy_close_activity(self.env._("Approved."))
+        self._policy_close_activity()
 
     def _reject_after_hook(self, reason):  # pylint: disable=missing-return
         super()._reject_after_hook(reason)
-        self._policy_close_activity(self.env._("Refused: %(reason)s", reason=reason))
+        self._policy_close_activity()
 
     def _cancel_after_hook(self):  # pylint: disable=missing-return
         super()._cancel_after_hook()
-        self._policy_close_activity(self.env._("Cancelled."))
+        self._policy_close_activity()
 
     # re-check
 

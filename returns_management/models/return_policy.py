@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 
@@ -182,6 +182,42 @@ class ReturnPolicy(models.Model):
                         name=policy.name,
                     )
                 )
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _scopes_of_company(self, company_id):
+        """((policy id, scope), ...) of the company's active policies, most
+        specific first: limited to customers, then to product categories,
+        then to nothing; then by sequence. Cached: every submission reads it.
+        """
+        # policies are company settings that any returns user may apply;
+        # only their ids and scopes are cached, records are read by the caller
+        policies = self.sudo().search([("company_id", "=", company_id)])
+        ranked = []
+        for policy in policies:
+            scope = {
+                "partners": frozenset(policy.partner_ids.commercial_partner_id.ids),
+                "tags": frozenset(policy.partner_category_ids.ids),
+                "categories": frozenset(policy.categ_ids.ids),
+                "reasons": frozenset(policy.reason_ids.ids),
+            }
+            customer_limited = bool(scope["partners"] or scope["tags"])
+            rank = 2 if customer_limited else 1 if scope["categories"] else 0
+            ranked.append(((-rank, policy.sequence, policy.id), policy.id, scope))
+        return tuple((policy_id, scope) for _key, policy_id, scope in sorted(ranked))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     @api.model
     def _create_missing_default_policies(self):
