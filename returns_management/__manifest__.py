@@ -20,6 +20,7 @@
         "wizards/return_order_reject_wizard_views.xml",
         "wizards/return_order_approve_wizard_views.xml",
         "views/return_order_views.xml",
+        "views/return_order_lot_views.xml",
         "data/ir_actions_server_data.xml",
         "views/return_order_receipt_views.xml",
         "views/return_reason_views.xml",

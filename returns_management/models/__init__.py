@@ -2,6 +2,7 @@ from . import return_reason
 from . import return_order
 from . import return_order_line
 from . import return_order_stock
+from . import return_order_line_lot
 from . import return_order_credit
 from . import return_policy
 from . import res_company

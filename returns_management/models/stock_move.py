@@ -27,6 +27,7 @@ class StockMove(models.Model):
     def _action_done(self, cancel_backorder=False):
         self._return_check_requested()
         self._return_check_still_at_customer()
+        self._return_check_lots()
         return super()._action_done(cancel_backorder=cancel_backorder)
 
     def _return_check_requested(self):
@@ -90,6 +91,19 @@ class StockMove(models.Model):
                         sale=sale_line.order_id.name,
                     )
                 )
+
+    def _return_check_lots(self):
+        """Refuse lots/serials on return receipts that were not delivered on
+        the sale line or already came back (see return_order_line_lot)."""
+        receiving = self._return_customer_receipt_moves().filtered(
+            lambda m: (
+                m.state not in ("done", "cancel")
+                and m.picked
+                and m.product_id.tracking != "none"
+            )
+        )
+        if receiving:
+            receiving.return_order_line_id._check_receipt_lots(receiving)
 
     def _return_customer_receipt_moves(self):
         """Moves of return receipts bringing goods from the customer."""

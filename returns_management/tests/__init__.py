@@ -13,3 +13,4 @@ from . import test_receipts
 from . import test_return_flow
 from . import test_server_actions
 from . import test_tour
+from . import test_lots
