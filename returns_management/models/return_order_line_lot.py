@@ -45,6 +45,12 @@ class ReturnOrderLine(models.Model):
         compute="_compute_returnable_lot_ids",
     )
 
+    def write(self, vals):
+        # the receipt was pre-filled with the lots chosen before approval
+        if "lot_ids" in vals:
+            self.order_id._ensure_lines_editable()
+        return super().write(vals)
+
     @api.depends("sale_line_id", "product_id")
     def _compute_returnable_lot_ids(self):
         for line in self:

@@ -117,6 +117,8 @@ class TestLots(ReturnsCommon):
         receipt = order.return_picking_ids
         self.assertEqual(receipt.move_line_ids.lot_id, self.sn2)
         self.assertEqual(receipt.move_line_ids.quantity, 1.0)
+        with self.assertRaises(UserError), self.cr.savepoint():
+            order.line_ids.lot_ids = self.sn1
 
         self._validate(receipt)
 
@@ -141,6 +143,17 @@ class TestLots(ReturnsCommon):
             line.lot_ids.add(self.sn3)
         order = form.save()
         self.assertEqual(order.line_ids.lot_ids, self.sn3)
+
+    def test_create_wizard_passes_chosen_serials(self):
+        sale = self._serial_sale()
+        form = self._open_wizard_form(sale)
+        with form.line_ids.edit(0) as line:
+            self.assertEqual(line.returnable_lot_ids[:], self.sn1 | self.sn2 | self.sn3)
+            line.quantity = 1.0
+            line.lot_ids.add(self.sn2)
+        action = form.save().action_create_return()
+        order = self.env["return.order"].browse(action["res_id"])
+        self.assertEqual(order.line_ids.lot_ids, self.sn2)
 
     def test_serial_of_another_customer_refused(self):
         self._serial_sale()

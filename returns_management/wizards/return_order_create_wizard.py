@@ -58,6 +58,7 @@ class ReturnOrderCreateWizard(models.TransientModel):
                         "product_uom_id": line.product_uom_id.id,
                         "reason_id": line.reason_id.id,
                         "note": line.note,
+                        "lot_ids": [Command.set(line.lot_ids.ids)],
                     }
                 )
                 for line in chosen_lines
