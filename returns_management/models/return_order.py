@@ -285,6 +285,10 @@ class ReturnOrder(models.Model):
         if self.env.su:
             return
         forced = [name for name in PROTECTED_FIELDS if name in vals]
+        # once submitted, the request date dates the return window and the
+        # decision delay: only the actions move it
+        if "date_request" in vals and any(o.state != "draft" for o in self):
+            forced.append("date_request")
         if forced:
             self._raise_protected_fields(forced)
 

@@ -9,7 +9,7 @@ from odoo.tools import format_amount, format_date
 
 POLICY_VERDICTS = [
     ("auto_approve", "Approved automatically"),
-    ("escalate", "Waiting for a manager"),
+    ("escalate", "Escalated to a manager"),
     ("reject", "Refused by policy"),
 ]
 # the line fields the policy decides; like the return's verdict, only the
@@ -579,7 +579,7 @@ class ReturnOrderLine(models.Model):
     policy_rule_failed = fields.Boolean(readonly=True, copy=False)
     policy_outcome = fields.Selection(
         POLICY_VERDICTS,
-        string="Policy Result",
+        string="Line Verdict",
         readonly=True,
         copy=False,
         help="What the line's policy decided for this line alone.",

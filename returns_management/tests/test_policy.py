@@ -470,6 +470,15 @@ class TestPolicy(ReturnsCommon):
         self.assertEqual(order.state, "draft")
         self.assertFalse(order.policy_verdict)
 
+    def test_request_date_is_fixed_once_submitted(self):
+        order = self._return(user=self.return_user)
+        order.with_user(self.return_user).write({"date_request": "2026-01-01"})
+        order.with_user(self.return_user).action_submit()
+        submitted_on = order.date_request
+        with self.assertRaises(UserError):
+            order.with_user(self.manager).write({"date_request": "2026-01-01"})
+        self.assertEqual(order.date_request, submitted_on)
+
     def test_create_with_a_state_is_refused(self):
         sale = self._sale()
         values = {

@@ -55,8 +55,8 @@ registry.category("web_tour.tours").add("returns_management_policy_override_tour
             trigger: ".alert-warning .o_field_widget[name=policy_verdict_note]:contains('within 30 days of delivery')",
         },
         {
-            content: "The line shows its policy result",
-            trigger: ".o_field_widget[name=line_ids] .o_data_cell[name=policy_outcome]:contains('Waiting for a manager')",
+            content: "The verdict shows it went to a manager",
+            trigger: ".oe_title .o_field_widget[name=policy_verdict]:contains('Escalated to a manager')",
         },
         {
             content: "Approve",
