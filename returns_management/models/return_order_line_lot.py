@@ -220,6 +220,49 @@ class ReturnOrderLine(models.Model):
             )
         )
 
+    def _allocate_delivered_moves(self):
+        """Lines with lots return through the deliveries that brought those
+        lots, so each receipt move is valued at the cost its lots left at."""
+        allocations = [
+            allocation
+            for allocation in super()._allocate_delivered_moves()
+            if not allocation[0].lot_ids
+        ]
+        used = defaultdict(float)
+        for line in self.filtered("lot_ids"):
+            per_lot = line._allocate_lots(line._lot_available(exclude_lines=line))
+            moves = line.sale_line_id._return_delivered_moves().sorted(
+                "date", reverse=True
+            )
+            rounding = line.product_id.uom_id.rounding
+            per_move = defaultdict(float)
+            for lot, qty in per_lot[line].items():
+                for move in moves:
+                    left = self._lot_remaining_on_move(move, lot) - used[move, lot]
+                    take = min(left, qty)
+                    if float_compare(take, 0, precision_rounding=rounding) <= 0:
+                        continue
+                    per_move[move] += take
+                    used[move, lot] += take
+                    qty -= take
+            allocations += [(line, move, qty) for move, qty in per_move.items()]
+        return allocations
+
+    @api.model
+    def _lot_remaining_on_move(self, move, lot):
+        """Done quantity of a delivery move in that lot, not returned yet
+        (open or done returns), in the product's unit."""
+        delivered = sum(
+            ml.quantity_product_uom
+            for ml in move.move_line_ids
+            if ml.lot_id == lot and ml.state == "done"
+        )
+        returns = move.returned_move_ids.filtered(lambda m: m.state != "cancel")
+        returned = sum(
+            ml.quantity_product_uom for ml in returns.move_line_ids if ml.lot_id == lot
+        )
+        return delivered - returned
+
     def _assign_receipt_lots(self):
         """Replace the move lines core reserved on our receipt moves by one
         line per chosen lot, with the quantity taken from that lot."""

@@ -155,6 +155,37 @@ class TestLots(ReturnsCommon):
         order = self.env["return.order"].browse(action["res_id"])
         self.assertEqual(order.line_ids.lot_ids, self.sn2)
 
+    def test_serial_returns_through_the_delivery_that_brought_it(self):
+        self._add_lot_stock(self.sn1, 1.0)
+        sale = self._create_sale(
+            [(self.serial_product, 3.0, 500.0, 0.0, self.tax_sale_a)],
+            deliver=False,
+            invoice=False,
+        )
+        first = sale.picking_ids
+        self._validate(first, {self.serial_product: 1.0})
+        self._add_lot_stock(self.sn2, 1.0)
+        self._add_lot_stock(self.sn3, 1.0)
+        backorder = sale.picking_ids - first
+        backorder.action_assign()
+        self._validate(backorder)
+        self.assertEqual(first.move_line_ids.lot_id, self.sn1)
+        self.assertEqual(backorder.move_line_ids.lot_id, self.sn2 | self.sn3)
+
+        order = self._lot_return(sale, 2.0, self.sn1 | self.sn3)
+        self._approve_and_receive(order)
+
+        per_origin = {
+            move.origin_returned_move_id: move.move_line_ids.lot_id
+            for move in order.return_picking_ids.move_ids
+        }
+        self.assertEqual(
+            per_origin, {first.move_ids: self.sn1, backorder.move_ids: self.sn3}
+        )
+        self.assertEqual(self._lot_quant_qty(self.sn1, self.returns_location), 1.0)
+        self.assertEqual(self._lot_quant_qty(self.sn3, self.returns_location), 1.0)
+        self.assertEqual(sale.order_line.qty_delivered, 1.0)
+
     def test_serial_of_another_customer_refused(self):
         self._serial_sale()
         self._add_lot_stock(self.sn4, 1.0)
