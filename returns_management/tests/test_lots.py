@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import ReturnsCommon
+from .common import ReturnsCommon, return_by_hand
 
 
 @tagged("post_install", "-at_install")
@@ -232,6 +232,56 @@ class TestLots(ReturnsCommon):
             self._lot_return(sale, 1.0, self.sn2)
         # SN1 is still at the customer
         self.assertTrue(self._lot_return(sale, 1.0, self.sn1))
+
+    def test_serial_returned_with_odoo_return_refused(self):
+        sale = self._serial_sale()
+        action = return_by_hand(sale, 1.0)
+        core_return = self.env["stock.picking"].browse(action["res_id"])
+        returned = core_return.move_line_ids.lot_id
+        self.assertEqual(len(returned), 1)
+        self._validate(core_return)
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self._lot_return(sale, 1.0, returned)
+        left = (self.sn1 | self.sn2 | self.sn3) - returned
+        order = self._lot_return(sale, 1.0, left[:1])
+        self.assertEqual(order.line_ids.returnable_lot_ids, left)
+
+    def test_serial_taken_by_odoo_return_refused_at_submit(self):
+        sale = self._serial_sale()
+        order = self._lot_return(sale, 1.0, self.sn2)
+        action = return_by_hand(sale, 1.0)
+        core_return = self.env["stock.picking"].browse(action["res_id"])
+        core_return.move_line_ids.lot_id = self.sn2
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            order.action_submit()
+        self.assertEqual(order.state, "draft")
+
+    def test_scanned_returned_serial_refused_at_receipt(self):
+        sale = self._serial_sale()
+        self._approve_and_receive(self._lot_return(sale, 1.0, self.sn2))
+        order = self._create_return(sale, [(sale.order_line, 1.0)])
+        order.action_submit()
+        order.with_user(self.manager).action_approve()
+        receipt = order.return_picking_ids
+        self.assertNotEqual(receipt.move_line_ids.lot_id, self.sn2)
+        receipt.move_line_ids.lot_id = self.sn2
+        with self.assertRaises(UserError), self.cr.savepoint():
+            self._validate(receipt)
+        self.assertNotEqual(receipt.state, "done")
+        self.assertEqual(self._lot_quant_qty(self.sn2, self.returns_location), 1.0)
+
+    def test_lot_of_another_company_refused(self):
+        sale = self._serial_sale()
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        foreign = self.env["stock.lot"].create(
+            {
+                "name": "SN-FOREIGN",
+                "product_id": self.serial_product.id,
+                "company_id": other_company.id,
+            }
+        )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self._lot_return(sale, 1.0, foreign)
 
     def test_serial_count_must_match_quantity(self):
         sale = self._serial_sale()
