@@ -88,8 +88,12 @@ class ReturnsCommon(AccountTestInvoicingCommon):
             }
         ).action_apply_inventory()
 
-    def _create_sale(self, lines, partner=None, deliver=True, invoice=True):
-        """lines: list of (product, quantity, price_unit, discount, taxes)."""
+    def _create_sale(
+        self, lines, partner=None, deliver=True, invoice=True, uom=None, before=None
+    ):
+        """lines: list of (product, quantity, price_unit, discount, taxes),
+        sold in ``uom`` (else the product's unit); ``before(sale)`` runs
+        before the order is confirmed (e.g. to add shipping)."""
         sale = self.env["sale.order"].create(
             {
                 "partner_id": (partner or self.customer).id,
@@ -102,17 +106,33 @@ class ReturnsCommon(AccountTestInvoicingCommon):
                             "price_unit": price,
                             "discount": discount,
                             "tax_id": [Command.set(taxes.ids)],
+                            **({"product_uom": uom.id} if uom else {}),
                         }
                     )
                     for product, qty, price, discount, taxes in lines
                 ],
             }
         )
+        if before:
+            before(sale)
         sale.action_confirm()
         if deliver:
             self._validate(sale.picking_ids)
         if invoice:
             sale._create_invoices().action_post()
+        return sale
+
+    def _partly_invoiced_sale(self, first_delivery=2.0):
+        """5 units at 100 with the 15 % tax: ``first_delivery`` delivered and
+        invoiced, then the rest delivered, not invoiced."""
+        sale = self._create_sale(
+            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
+            deliver=False,
+            invoice=False,
+        )
+        self._validate(sale.picking_ids, {self.product: first_delivery})
+        sale._create_invoices().action_post()
+        self._validate(sale.picking_ids.filtered(lambda p: p.state != "done"))
         return sale
 
     def _validate(self, pickings, quantities=None, backorder=True):

@@ -111,30 +111,7 @@ class TestCreditCorrectness(ReturnsCommon):
 
     def _sell_in(self, lines, uom, invoice=True):
         """A sale of ``lines`` in ``uom``, delivered (and invoiced)."""
-        sale = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "warehouse_id": self.warehouse.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "product_uom_qty": qty,
-                            "product_uom": uom.id,
-                            "price_unit": price,
-                            "discount": discount,
-                            "tax_id": [Command.set(taxes.ids)],
-                        }
-                    )
-                    for product, qty, price, discount, taxes in lines
-                ],
-            }
-        )
-        sale.action_confirm()
-        self._validate(sale.picking_ids)
-        if invoice:
-            sale._create_invoices().action_post()
-        return sale
+        return self._create_sale(lines, invoice=invoice, uom=uom)
 
     def test_unit_returned_from_line_sold_in_dozens_credits_unit_price(self):
         sale = self._sell_in(self._sale_in_dozens(), self.dozen)
@@ -195,14 +172,7 @@ class TestCreditCorrectness(ReturnsCommon):
     # --- several return lines on one sale line -------------------------------
 
     def _five_delivered_two_invoiced(self):
-        sale = self._create_sale(
-            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
-            deliver=False,
-            invoice=False,
-        )
-        self._validate(sale.picking_ids, {self.product: 2.0})
-        sale._create_invoices().action_post()
-        self._validate(sale.picking_ids.filtered(lambda p: p.state != "done"))
+        sale = self._partly_invoiced_sale(2.0)
         self.assertEqual(sale.order_line.qty_delivered, 5.0)
         self.assertEqual(sale.order_line.qty_invoiced, 2.0)
         return sale

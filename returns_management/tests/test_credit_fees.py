@@ -107,26 +107,10 @@ class TestCreditFees(ReturnsCommon):
                 "fixed_price": 10.0,
             }
         )
-        sale = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "warehouse_id": self.warehouse.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "product_uom_qty": 5.0,
-                            "price_unit": 100.0,
-                            "tax_id": [Command.set(self.tax_sale_a.ids)],
-                        }
-                    )
-                ],
-            }
+        sale = self._create_sale(
+            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
+            before=lambda sale: sale.set_delivery_line(carrier, 10.0),
         )
-        sale.set_delivery_line(carrier, 10.0)
-        sale.action_confirm()
-        self._validate(sale.picking_ids)
-        sale._create_invoices().action_post()
         self.assertEqual(sale.invoice_ids.amount_untaxed, 510.0)
         return sale
 

@@ -160,14 +160,7 @@ class TestReturnFlow(ReturnsCommon):
         self.assertEqual(invoice.invoice_line_ids.quantity, 3.0)
 
     def test_partly_invoiced_order_credits_only_what_was_billed(self):
-        sale = self._create_sale(
-            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
-            deliver=False,
-            invoice=False,
-        )
-        self._validate(sale.picking_ids, {self.product: 2.0})
-        sale._create_invoices().action_post()
-        self._validate(sale.picking_ids.filtered(lambda p: p.state != "done"))
+        sale = self._partly_invoiced_sale(2.0)
         order = self._approve_and_receive(
             self._create_return(sale, [(sale.order_line, 4.0)])
         )
