@@ -12,5 +12,6 @@ from . import test_overdue
 from . import test_receipts
 from . import test_return_flow
 from . import test_server_actions
+from . import test_step_costs
 from . import test_tour
 from . import test_lots

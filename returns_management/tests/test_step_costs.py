@@ -1,0 +1,57 @@
+import logging
+
+from odoo.tests import tagged
+
+from .common import ReturnsCommon
+
+_logger = logging.getLogger(__name__)
+
+# Queries per step of one return, each step on a cold record cache (as one
+# click of the web client; tracking off, as in every test of the addon),
+# measured 2026-11-24, pinned with a 5 % margin. A feature
+# that makes a step cost more must raise its pin on purpose, saying why.
+STEP_PINS = {
+    "create and submit": 62,  # measured 59
+    "approve": 90,  # 85
+    "receive": 159,  # 151
+    "credit": 103,  # 98: draft credit notes
+    "post": 191,  # 182: posting and reconciling them (mostly Odoo's own)
+}
+
+
+@tagged("post_install", "-at_install")
+class TestStepCosts(ReturnsCommon):
+    def _step(self, costs, name, call):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        result = call()
+        self.env.flush_all()
+        costs[name] = self.cr.sql_log_count - before
+        return result
+
+    def _one_return(self):
+        costs = {}
+        sale = self._taxed_sale()
+        order = self._step(
+            costs,
+            "create and submit",
+            lambda: (
+                self._create_return(sale, [(sale.order_line, 2.0)]).action_submit()
+                and self.env["return.order"].search([("sale_order_id", "=", sale.id)])
+            ),
+        )
+        self._step(costs, "approve", order.with_user(self.manager).action_approve)
+        self._step(costs, "receive", lambda: self._validate(order.return_picking_ids))
+        self._step(costs, "credit", order.action_create_credit_notes)
+        self._step(costs, "post", order.credit_note_ids.action_post)
+        self.assertEqual(order.state, "done")
+        return costs
+
+    def test_one_return_costs_no_more_than_its_pins(self):
+        self._one_return()  # fills Odoo's caches (views, rights, xml ids)
+        costs = self._one_return()
+        _logger.info("Queries per step of one return (cold record cache): %s", costs)
+        for step, pin in STEP_PINS.items():
+            with self.subTest(step=step, queries=costs[step]):
+                self.assertLessEqual(costs[step], pin)
