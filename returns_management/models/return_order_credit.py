@@ -102,13 +102,15 @@ class ReturnOrder(models.Model):
         resolved._set_state({"state": "done", "date_done": fields.Datetime.now()})
 
     def _is_resolved(self):
-        """Goods in, nothing left to credit and every credit note posted."""
+        """Goods in, nothing left to credit, every credit note posted and no
+        goods beyond approval waiting for a manager's decision."""
         self.ensure_one()
         open_pickings = self.return_picking_ids.filtered(
             lambda p: p.state not in ("done", "cancel")
         )
         return (
             not open_pickings
+            and not self.has_over_receipt
             and not any(line.qty_credit_draft for line in self.line_ids)
             and not any(line._qty_to_credit() for line in self.line_ids)
         )

@@ -204,6 +204,8 @@ class ReturnOrder(models.Model):
         for order in self:
             order.message_post(body=message)
             order.over_receipt_activity_id.action_feedback(feedback=message)
+        # an already credited return waited only for this decision
+        self._close_resolved()
 
 
 class ReturnOrderLine(models.Model):

@@ -64,6 +64,10 @@ class TestReceipts(ReturnsCommon):
         credit_lines = order.credit_note_ids.invoice_line_ids
         self.assertEqual(sum(credit_lines.mapped("quantity")), 2.0)
         self.assertEqual(order.credit_note_ids.amount_untaxed, 200.0)
+        order.credit_note_ids.action_post()
+        self.assertEqual(order.state, "received", "the extra unit awaits a decision")
+        order.with_user(self.manager).action_send_back_extra_receipt()
+        self.assertEqual(order.state, "done")
 
     def test_over_receipt_schedules_one_activity_for_a_return_manager(self):
         _sale, order = self._over_received_return()
