@@ -43,7 +43,9 @@ class AccountMove(models.Model):
         notes; the state of their returns follows what Odoo just allowed on
         the credit notes, hence sudo.
         """
-        return self.sudo().return_order_id
+        # sudo is safe: only the returns of these credit notes, whose state
+        # changes already passed the credit notes' own access checks
+        return self.sudo().return_order_id  # see above
 
     def _reconcile_reversed_moves(self, reverse_moves, move_reverse_cancel):
         """Pair each credit note with the invoice it reverses, then let core

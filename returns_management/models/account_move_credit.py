@@ -88,9 +88,10 @@ class AccountMove(models.Model):
             invoice_line._return_prepare_credit_line(line, qty, uom)
             for line, invoice_line, qty, uom in items
         ]
-        commands += self._return_prorated_discount_commands(items)
-        commands += self._return_restocking_fee_commands(items)
-        commands += self._return_shipping_refund_commands(items)
+        credited = self._return_credited_amounts(items)
+        commands += self._return_prorated_discount_commands(credited)
+        commands += self._return_restocking_fee_commands(credited)
+        commands += self._return_shipping_refund_commands(credited)
         commands += [
             Command.create(line.copy_data()[0])
             for line in self.line_ids
@@ -98,7 +99,7 @@ class AccountMove(models.Model):
         ]
         return commands
 
-    def _return_prorated_discount_commands(self, items):
+    def _return_prorated_discount_commands(self, credited_amounts):
         """Each negative line of the invoice (a global discount, not a down
         payment) for the share of the goods credited, per set of taxes."""
         discounts = self.invoice_line_ids.filtered(
@@ -112,7 +113,7 @@ class AccountMove(models.Model):
             return []
         goods = self._return_goods_lines()
         credited = defaultdict(float)
-        for _line, invoice_line, amount in self._return_credited_amounts(items):
+        for _line, invoice_line, amount in credited_amounts:
             credited[invoice_line.tax_ids] += amount
         commands = []
         for discount in discounts:
@@ -151,12 +152,14 @@ class AccountMove(models.Model):
             )
             for order, moves in self.grouped("return_order_id").items()
         }
-        # logged as the wizard does, for a user who may lack billing rights;
-        # write access to the returns was checked by the caller
-        invoices = self.env["account.move"].sudo().browse(list(invoice_bodies))
-        invoices._message_log_batch(invoice_bodies)
-        self.sudo()._message_log_batch(reversal_bodies)
-        self.return_order_id.sudo()._message_log_batch(return_bodies)
+        # sudo is safe: notes only, logged as the wizard does, for a returns
+        # user who may lack billing rights; write access to the returns was
+        # checked by the caller
+        moves = self.env["account.move"].sudo()  # see above
+        moves.browse(list(invoice_bodies))._message_log_batch(invoice_bodies)
+        moves.browse(self.ids)._message_log_batch(reversal_bodies)
+        orders = self.return_order_id.sudo()  # see above
+        orders._message_log_batch(return_bodies)
 
     def _return_goods_lines(self):
         """The invoice's lines of goods: positive, not shipping."""
@@ -164,7 +167,7 @@ class AccountMove(models.Model):
             lambda l: (
                 l.display_type == "product"
                 and l.price_subtotal > 0
-                and not any(sale_line._is_delivery() for sale_line in l.sale_line_ids)
+                and not l._return_is_shipping()
             )
         )
 
@@ -181,11 +184,11 @@ class AccountMove(models.Model):
             for line, invoice_line, qty, uom in items
         ]
 
-    def _return_restocking_fee_commands(self, items):
+    def _return_restocking_fee_commands(self, credited_amounts):
         """A fee line per returned line whose reason is the customer's fault,
         at its policy's percentage of what that line credits."""
         commands = []
-        for line, _invoice_line, amount in self._return_credited_amounts(items):
+        for line, _invoice_line, amount in credited_amounts:
             policy = line.policy_id
             if not (line.reason_id.customer_fault and policy.restocking_fee_percent):
                 continue
@@ -225,20 +228,18 @@ class AccountMove(models.Model):
             }
         )
 
-    def _return_shipping_refund_commands(self, items):
+    def _return_shipping_refund_commands(self, credited_amounts):
         """The invoice's shipping lines, for the share of the goods that come
         back, or what is left of them when everything has come back, when a
         returned line's policy refunds shipping."""
-        if not any(line.policy_id.refund_shipping for line, *_rest in items):
+        if not any(line.policy_id.refund_shipping for line, *_r in credited_amounts):
             return []
-        shipping = self.invoice_line_ids.filtered(
-            lambda l: any(sale_line._is_delivery() for sale_line in l.sale_line_ids)
-        )
+        shipping = self.invoice_line_ids.filtered(lambda l: l._return_is_shipping())
         if not shipping:
             return []
         goods_total = sum(self._return_goods_lines().mapped("price_subtotal"))
-        credited = sum(amount for *_l, amount in self._return_credited_amounts(items))
-        orders = items[0][0].order_id.sale_order_id
+        credited = sum(amount for *_l, amount in credited_amounts)
+        orders = credited_amounts[0][0].order_id.sale_order_id
         everything_back = orders._return_all_goods_back()
         commands = []
         for shipping_line in shipping:

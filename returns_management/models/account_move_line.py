@@ -87,3 +87,8 @@ class AccountMoveLine(models.Model):
             ]
         )
         return self.price_subtotal - sum(credited.mapped("price_subtotal"))
+
+    def _return_is_shipping(self):
+        """Whether this invoice line bills the order's shipping."""
+        self.ensure_one()
+        return any(sale_line._is_delivery() for sale_line in self.sale_line_ids)

@@ -7,7 +7,8 @@ class ResCompany(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
-        # policies are company-bound: create them as the system does for
-        # the company's other defaults, whoever creates the company
-        self.env["return.policy"].sudo()._create_default_policies(companies)
+        # sudo is safe: it only creates the catch-all policy of these new
+        # companies, a default any company needs whoever creates it
+        policies = self.env["return.policy"].sudo()  # see above
+        policies._create_default_policies(companies)
         return companies

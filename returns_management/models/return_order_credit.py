@@ -250,15 +250,16 @@ class ReturnOrderLine(models.Model):
                 lowered_by_line[line] = qty
         if not lowered:
             return
-        # Returns users may lack sales rights; only the ordered quantity of the
-        # sale lines whose goods came back changes (write on the returns was
-        # checked by the caller). Locked orders are unlocked for that write.
-        orders = self.env["sale.order.line"].concat(*lowered).sudo().order_id
-        locked = orders.filtered("locked")
+        # Returns users may lack sales rights. sudo is safe: write access to
+        # the returns was checked by the caller, and only the ordered quantity
+        # of the sale lines whose goods came back changes. Locked orders are
+        # unlocked for that write.
+        sale_lines = self.env["sale.order.line"].concat(*lowered).sudo()  # see above
+        locked = sale_lines.order_id.filtered("locked")
         locked.locked = False
-        for sale_line, qty in lowered.items():
-            sale_line.sudo().product_uom_qty = float_round(
-                sale_line.product_uom_qty - qty,
+        for sale_line in sale_lines:
+            sale_line.product_uom_qty = float_round(
+                sale_line.product_uom_qty - lowered[sale_line],
                 precision_rounding=sale_line.product_uom.rounding,
             )
         locked.locked = True

@@ -232,27 +232,32 @@ class ReturnOrder(models.Model):
 
     def _prepare_overdue_activity_vals(self, delay, policy, user):
         self.ensure_one()
-        messages = {
-            "decision": self.env._(
+        return {
+            "res_id": self.id,
+            "note": self._overdue_note(delay.kind, policy),
+            "user_id": user.id,
+        }
+
+    def _overdue_note(self, kind, policy):
+        """Why this return is late, for the person who gets the to-do."""
+        values = {"name": self.name, "policy": policy.name}
+        if kind == "decision":
+            return self.env._(
                 "Return %(name)s has been waiting for a decision for more than "
                 "%(days)s days (policy %(policy)s).",
-                name=self.name,
                 days=policy.decision_days,
-                policy=policy.name,
-            ),
-            "receipt": self.env._(
+                **values,
+            )
+        if kind == "receipt":
+            return self.env._(
                 "The goods of return %(name)s, approved more than %(days)s days "
                 "ago, have not arrived (policy %(policy)s).",
-                name=self.name,
                 days=policy.receipt_days,
-                policy=policy.name,
-            ),
-            "credit": self.env._(
-                "The goods of return %(name)s arrived more than %(days)s days "
-                "ago and are not credited yet (policy %(policy)s).",
-                name=self.name,
-                days=policy.credit_days,
-                policy=policy.name,
-            ),
-        }
-        return {"res_id": self.id, "note": messages[delay.kind], "user_id": user.id}
+                **values,
+            )
+        return self.env._(
+            "The goods of return %(name)s arrived more than %(days)s days "
+            "ago and are not credited yet (policy %(policy)s).",
+            days=policy.credit_days,
+            **values,
+        )

@@ -450,8 +450,9 @@ class ReturnOrder(models.Model):
         """One to-do per return for its approver, never a second one."""
         todo = self.env.ref("mail.mail_activity_data_todo")
         group = self.env.ref("returns_management.group_return_manager")
-        # sudo: a returns user submitting may not read the groups' members
-        managers = group.sudo().users.filtered(lambda user: not user.share)
+        # sudo is safe: a returns user submitting may not read the group's
+        # members; only the approver to assign is picked from them
+        managers = group.sudo().users.filtered(lambda u: not u.share)  # see above
         model_id = self.env["ir.model"]._get_id(self._name)
         pending = self.filtered(lambda o: not o.policy_activity_id)
         vals_list = []

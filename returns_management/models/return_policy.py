@@ -192,7 +192,9 @@ class ReturnPolicy(models.Model):
         """
         # policies are company settings that any returns user may apply;
         # only their ids and scopes are cached, records are read by the caller
-        policies = self.sudo().search([("company_id", "=", company_id)])
+        # sudo is safe: only ids and scopes are kept, and the caller reads the
+        # policies it applies with its own rights
+        policies = self.sudo().search([("company_id", "=", company_id)])  # see above
         ranked = []
         for policy in policies:
             scope = {

@@ -73,7 +73,8 @@ class SaleOrderLine(models.Model):
             return kits
         # only tells whether a product is a kit: returns users need no
         # manufacturing rights to read that
-        boms = self.env["mrp.bom"].sudo()
+        # sudo is safe: a read-only lookup of whether the product is a kit
+        boms = self.env["mrp.bom"].sudo()  # see above
         for company, lines in self.grouped("company_id").items():
             kit_boms = boms._bom_find(
                 lines.product_id, company_id=company.id, bom_type="phantom"
