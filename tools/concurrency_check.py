@@ -173,6 +173,28 @@ class Scenarios:
             f"state={state}, live receipts={live_receipts}, outcomes={outcomes}",
         )
 
+    def qc_race(self):
+        _sale_id, order_id = self.seed(returned_qty=2.0, state="received")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["return.order"].browse(order_id).line_ids.qc_grade = "as_new"
+
+        def validate_qc(env):
+            env["return.order"].browse(order_id).action_validate_qc()
+
+        outcomes = run_pair(self.registry, validate_qc, validate_qc)
+        count = self.read("return.order", order_id, lambda o: len(o.qc_picking_ids))
+        moved = self.read(
+            "return.order",
+            order_id,
+            lambda o: sum(o.qc_picking_ids.move_ids.mapped("quantity")),
+        )
+        self.check(
+            "D6 two inspectors validate the same inspection",
+            count == 1 and moved == 2.0 and sorted(outcomes) == ["UserError", "ok"],
+            f"transfers={count}, moved={moved}, outcomes={outcomes}",
+        )
+
 
 def validate(pickings):
     for move in pickings.move_ids:
@@ -224,6 +246,7 @@ def main():
         scenarios.approve_race,
         scenarios.last_units_race,
         scenarios.approve_cancel_race,
+        scenarios.qc_race,
     ):
         try:
             scenario()

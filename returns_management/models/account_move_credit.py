@@ -1,10 +1,14 @@
+import logging
 from collections import defaultdict
 
 from markupsafe import Markup
 
 from odoo import Command, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.account.models.account_move import TYPE_REVERSE_MAP
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -91,6 +95,7 @@ class AccountMove(models.Model):
         credited = self._return_credited_amounts(items)
         commands += self._return_prorated_discount_commands(credited)
         commands += self._return_restocking_fee_commands(credited)
+        commands += self._return_grade_deduction_commands(credited)
         commands += self._return_shipping_refund_commands(credited)
         commands += [
             Command.create(line.copy_data()[0])
@@ -127,6 +132,32 @@ class AccountMove(models.Model):
                 price = self.currency_id.round(discount.price_unit * share)
                 commands.append(discount._return_prepare_unlinked_line(price))
         return commands
+
+    def _return_auto_post(self):
+        """Post credit notes a return policy posts automatically; one that
+        cannot be posted stays a draft, with the reason on its return."""
+        # sudo is safe: the policy (set by return managers) posts the credit
+        # notes its return just created, for a user who may lack billing rights
+        moves = self.sudo()  # see above
+        try:
+            with self.env.cr.savepoint():
+                moves.action_post()
+            return
+        except UserError as error:
+            _logger.info("Posting credit notes stopped (%s): one by one", error)
+        for move in moves:
+            try:
+                with self.env.cr.savepoint():
+                    move.action_post()
+            except UserError as error:
+                move.return_order_id.message_post(
+                    body=self.env._(
+                        "Credit note %(move)s could not be posted automatically: "
+                        "%(error)s",
+                        move=move.display_name,
+                        error=error.args[0],
+                    )
+                )
 
     def _return_log_reversal(self):
         """Log the credit notes on their invoices, as the wizard does, and on
@@ -201,6 +232,40 @@ class AccountMove(models.Model):
                         self.env._(
                             "Restocking fee (%(percent)s %%): %(product)s",
                             percent=policy.restocking_fee_percent,
+                            product=line.product_id.display_name,
+                        ),
+                    )
+                )
+        return commands
+
+    def _return_grade_deduction_commands(self, credited_amounts):
+        """A deduction line per grade of damaged goods whose reason is the
+        customer's fault, at the policy's percentage for that grade, for the
+        share of the line's goods inspected with it; never more than what
+        the line credits after its restocking fee."""
+        commands = []
+        for line, _invoice_line, amount in credited_amounts:
+            policy = line.policy_id
+            if not (line.reason_id.customer_fault and policy.deduction_ids):
+                continue
+            percents = {d.grade_id: d.deduction_percent for d in policy.deduction_ids}
+            left = amount - amount * policy.restocking_fee_percent / 100
+            for grade, share in line._qc_grade_shares().items():
+                percent = percents.get(grade, 0.0)
+                deduction = self.currency_id.round(
+                    min(amount * share * percent / 100, left)
+                )
+                if self.currency_id.is_zero(deduction):
+                    continue
+                left -= deduction
+                commands.append(
+                    self._return_prepare_charge_line(
+                        policy.restocking_fee_product_id,
+                        -deduction,
+                        self.env._(
+                            "Deduction for %(grade)s (%(percent)s %%): %(product)s",
+                            grade=grade.name,
+                            percent=percent,
                             product=line.product_id.display_name,
                         ),
                     )

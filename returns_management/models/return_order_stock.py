@@ -267,9 +267,10 @@ class ReturnOrderLine(models.Model):
 
     def _qty_received_approved(self):
         """Received and kept, never more than approved, in the line's unit:
-        the quantity the customer may be credited for."""
+        the quantity the customer may be credited for. Goods on their way
+        back to the customer (a wrong item, extra goods) are not kept."""
         self.ensure_one()
-        kept = self.qty_received - self.qty_sent_back
+        kept = self.qty_received - self._sum_move_quantities(self._send_back_moves())
         return max(min(kept, self.quantity), 0.0)
 
     def _send_back_moves(self):

@@ -113,6 +113,13 @@ class ReturnPolicy(models.Model):
         help="Refund the sale order's shipping: its share of what comes back, "
         "or all of it when everything comes back.",
     )
+    deduction_ids = fields.One2many(
+        "return.policy.deduction",
+        "policy_id",
+        string="Deductions per Grade",
+        help="Kept from the refund of goods inspected with these grades, when "
+        "the reason is the customer's fault.",
+    )
     refund_trigger = fields.Selection(
         [
             ("on_receipt", "When the goods are received"),

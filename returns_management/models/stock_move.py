@@ -14,15 +14,41 @@ class StockMove(models.Model):
         "return.order.line", index="btree_not_null", readonly=True, copy=False
     )
 
+    # the inspection line whose goods this transfer, send-back or scrap moves
+    return_qc_line_id = fields.Many2one(
+        "return.qc.line", index="btree_not_null", readonly=True, copy=False
+    )
+
     def _prepare_merge_moves_distinct_fields(self):
         # two return lines on one sale line return the same delivery move:
-        # each keeps its own receipt move, so each counts its own quantity
-        return [*super()._prepare_merge_moves_distinct_fields(), "return_order_line_id"]
+        # each keeps its own receipt move, so each counts its own quantity;
+        # likewise each inspection line keeps its own move (and lot)
+        return [
+            *super()._prepare_merge_moves_distinct_fields(),
+            "return_order_line_id",
+            "return_qc_line_id",
+        ]
 
     def _prepare_move_split_vals(self, qty):
         vals = super()._prepare_move_split_vals(qty)
         vals["return_order_line_id"] = self.return_order_line_id.id
+        vals["return_qc_line_id"] = self.return_qc_line_id.id
         return vals
+
+    def _return_qc_reserve(self):
+        """Reserve the graded lot/serial of inspection moves, any goods of
+        the others."""
+        tracked = self.filtered(lambda m: m.return_qc_line_id.lot_id)
+        tracked._do_unreserve()
+        vals_list = []
+        for move in tracked:
+            qc_line = move.return_qc_line_id
+            vals = move._prepare_move_line_vals(quantity=qc_line._product_qty())
+            vals["lot_id"] = qc_line.lot_id.id
+            vals["location_id"] = qc_line._source_location().id
+            vals_list.append(vals)
+        self.env["stock.move.line"].create(vals_list)
+        (self - tracked)._action_assign()
 
     def _action_done(self, cancel_backorder=False):
         self._return_check_requested()
@@ -104,6 +130,51 @@ class StockMove(models.Model):
         )
         if receiving:
             receiving.return_order_line_id._check_receipt_lots(receiving)
+
+    def _return_qc_move_line_vals(self):
+        """The goods (lot) an inspection transfer validated at once moves."""
+        self.ensure_one()
+        qc_line = self.return_qc_line_id
+        vals = self._prepare_move_line_vals(quantity=qc_line._product_qty())
+        vals.update(lot_id=qc_line.lot_id.id, location_id=self.location_id.id)
+        return vals
+
+    def _return_qc_check_available(self):
+        """Refuse moving inspected goods that are no longer (unreserved)
+        where they arrived, read for all the moves at once."""
+        storable = self.filtered(lambda m: m.product_id.is_storable)
+        needed = defaultdict(float)
+        for move in storable:
+            key = (move.product_id, move.location_id, move.return_qc_line_id.lot_id)
+            needed[key] += move.product_qty
+        if not needed:
+            return
+        groups = self.env["stock.quant"]._read_group(
+            [
+                ("product_id", "in", storable.product_id.ids),
+                ("location_id", "in", storable.location_id.ids),
+            ],
+            ["product_id", "location_id", "lot_id"],
+            ["quantity:sum", "reserved_quantity:sum"],
+        )
+        available = {
+            (product, location, lot): quantity - reserved
+            for product, location, lot, quantity, reserved in groups
+        }
+        for (product, location, lot), qty in needed.items():
+            left = available.get((product, location, lot), 0.0)
+            if float_compare(left, qty, precision_rounding=product.uom_id.rounding) < 0:
+                self._return_qc_raise_missing(product, location)
+
+    def _return_qc_raise_missing(self, product, location):
+        raise UserError(
+            self.env._(
+                "%(product)s is no longer in %(location)s: it cannot be moved from "
+                "there. Check where the returned goods went.",
+                product=product.display_name,
+                location=location.display_name,
+            )
+        )
 
     def _return_customer_receipt_moves(self):
         """Moves of return receipts bringing goods from the customer."""

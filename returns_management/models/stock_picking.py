@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import Command, fields, models
 
 
 class StockPicking(models.Model):
@@ -13,6 +13,16 @@ class StockPicking(models.Model):
         "return.order",
         compute="_compute_return_order_ids",
         string="Return Orders",
+        groups="returns_management.group_return_user",
+    )
+    return_qc_order_ids = fields.Many2many(
+        "return.order",
+        "return_order_qc_picking_rel",
+        "picking_id",
+        "order_id",
+        string="Inspected Returns",
+        readonly=True,
+        copy=False,
         groups="returns_management.group_return_user",
     )
     return_order_count = fields.Integer(
@@ -45,7 +55,41 @@ class StockPicking(models.Model):
     def _action_done(self):
         res = super()._action_done()
         self.return_order_id._on_return_receipt_done()
+        # sudo is safe: the returns whose inspection transfers just finished,
+        # closed if nothing else waits (a warehouse user may lack returns rights)
+        self.sudo().return_qc_order_ids._close_resolved()
         return res
+
+    def _return_qc_link_orders(self):
+        """Link inspection transfers to the returns whose goods they move,
+        one write per transfer rather than per return."""
+        for picking in self:
+            orders = picking.move_ids.return_qc_line_id.order_id
+            picking.return_qc_order_ids = [Command.link(o.id) for o in orders]
+
+    def _return_qc_confirm_and_reserve(self):
+        """Inspection transfers left for the warehouse: ready, with the
+        graded lots reserved."""
+        if not self:
+            return
+        self.action_confirm()
+        self.move_ids._return_qc_reserve()
+        short = self.move_ids.filtered(lambda m: m.state != "assigned")
+        if short:
+            short._return_qc_raise_missing(short[0].product_id, short[0].location_id)
+
+    def _return_qc_move_now(self):
+        """Inspection transfers validated at once: their move lines name the
+        goods (lot) that move, once checked that they are still there."""
+        if not self:
+            return
+        moves = self.move_ids
+        moves._return_qc_check_available()
+        self.env["stock.move.line"].create(
+            [move._return_qc_move_line_vals() for move in moves]
+        )
+        moves.picked = True
+        self._action_done()
 
     def action_view_return_orders(self):
         return self.return_order_ids._action_view_self()

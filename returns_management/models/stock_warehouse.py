@@ -12,20 +12,51 @@ class StockWarehouse(models.Model):
         domain="[('usage', '=', 'internal'), ('company_id', '=', company_id)]",
         help="Internal location where customer returns arrive, before inspection.",
     )
+    refurbish_location_id = fields.Many2one(
+        "stock.location",
+        string="Refurbishing Location",
+        check_company=True,
+        domain="[('usage', '=', 'internal'), ('company_id', '=', company_id)]",
+        help="Internal location of inspected goods waiting to be refurbished.",
+    )
+    quarantine_location_id = fields.Many2one(
+        "stock.location",
+        check_company=True,
+        domain="[('usage', '=', 'internal'), ('company_id', '=', company_id)]",
+        help="Internal location of inspected goods held back from sale.",
+    )
+    qc_route_ids = fields.One2many(
+        "return.qc.route", "warehouse_id", string="Inspection Routing"
+    )
+    qc_validate_transfers = fields.Boolean(
+        string="Move Inspected Goods at Once",
+        default=True,
+        help="On: validating an inspection also validates the internal "
+        "transfers it creates. Off: they wait, ready, for the warehouse to "
+        "validate them.",
+    )
 
-    @api.constrains("return_location_id")
+    @api.constrains(
+        "return_location_id", "refurbish_location_id", "quarantine_location_id"
+    )
     def _check_return_location_id(self):
         for warehouse in self:
-            location = warehouse.return_location_id
-            if location and location.usage != "internal":
-                raise ValidationError(
-                    self.env._(
-                        "The returns location of %(warehouse)s must be an internal "
-                        "location, which %(location)s is not.",
-                        warehouse=warehouse.name,
-                        location=location.display_name,
+            for field in (
+                "return_location_id",
+                "refurbish_location_id",
+                "quarantine_location_id",
+            ):
+                location = warehouse[field]
+                if location and location.usage != "internal":
+                    raise ValidationError(
+                        self.env._(
+                            "The %(kind)s of %(warehouse)s must be an internal "
+                            "location, which %(location)s is not.",
+                            kind=self._fields[field]._description_string(self.env),
+                            warehouse=warehouse.name,
+                            location=location.display_name,
+                        )
                     )
-                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -34,19 +65,99 @@ class StockWarehouse(models.Model):
         return warehouses
 
     def _create_missing_return_locations(self):
-        missing = self.filtered(lambda wh: not wh.return_location_id)
-        locations = self.env["stock.location"].create(
-            [wh._prepare_return_location_vals() for wh in missing]
+        """The returns, refurbishing and quarantine locations, then the
+        default inspection routing, for warehouses that lack them."""
+        incomplete = self.filtered(
+            lambda wh: (
+                not (
+                    wh.return_location_id
+                    and wh.refurbish_location_id
+                    and wh.quarantine_location_id
+                )
+            )
         )
-        for warehouse, location in zip(missing, locations, strict=True):
-            warehouse.return_location_id = location
+        if incomplete:
+            incomplete._create_missing_qc_locations()
+            incomplete._create_missing_qc_routes()
 
-    def _prepare_return_location_vals(self):
+    def _create_missing_qc_locations(self):
+        names = {
+            "return_location_id": self.env._("Returns"),
+            "refurbish_location_id": self.env._("Refurbishing"),
+            "quarantine_location_id": self.env._("Quarantine"),
+        }
+        for field, name in names.items():
+            missing = self.filtered(lambda wh, field=field: not wh[field])
+            locations = self.env["stock.location"].create(
+                [wh._prepare_return_location_vals(name) for wh in missing]
+            )
+            for warehouse, location in zip(missing, locations, strict=True):
+                warehouse[field] = location
+
+    def _prepare_return_location_vals(self, name):
         self.ensure_one()
         return {
-            "name": self.env._("Returns"),
+            "name": name,
             "usage": "internal",
             "location_id": self.view_location_id.id,
             "company_id": self.company_id.id,
             "active": self.active,
         }
+
+    def _create_missing_qc_routes(self):
+        """A route per grade, to the grade's default disposition."""
+        # a handful of grades
+        grades = self.env["return.qc.grade"].search([])  # pylint: disable=no-search-all
+        self.env["return.qc.route"].create(
+            [
+                {
+                    "warehouse_id": warehouse.id,
+                    "grade_id": grade.id,
+                    "disposition": grade.default_disposition,
+                }
+                for warehouse in self
+                for grade in grades - warehouse.qc_route_ids.grade_id
+            ]
+        )
+
+    def _qc_default_destination(self, disposition):
+        """The location goods of that disposition go to by default."""
+        self.ensure_one()
+        if disposition == "restock":
+            return self.lot_stock_id
+        if disposition == "refurbish":
+            return self.refurbish_location_id
+        if disposition == "quarantine":
+            return self.quarantine_location_id
+        if disposition == "scrap":
+            return self._qc_scrap_location()
+        return self.env["stock.location"]
+
+    def _qc_scrap_location(self):
+        """The company's scrap location, the one Odoo's scrap picks."""
+        return self.env["stock.location"].search(
+            [("scrap_location", "=", True), ("company_id", "=", self.company_id.id)],
+            order="id",
+            limit=1,
+        )
+
+    def _qc_route(self, grade):
+        """Where this warehouse sends goods of that grade: its route, or a
+        route (not saved) to the grade's default disposition."""
+        self.ensure_one()
+        route = self.qc_route_ids.filtered(lambda r: r.grade_id == grade)[:1]
+        return route or self.env["return.qc.route"].new(
+            {
+                "warehouse_id": self.id,
+                "grade_id": grade.id,
+                "disposition": grade.default_disposition,
+            }
+        )
+
+    @api.model
+    def _qc_install_defaults(self):
+        """Locations and routing for every warehouse, also on update."""
+        # once per install or update, a few warehouses per company
+        warehouses = self.with_context(active_test=False).search([])  # pylint: disable=no-search-all
+        warehouses._create_missing_return_locations()
+        warehouses._create_missing_qc_routes()

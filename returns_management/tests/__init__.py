@@ -8,6 +8,7 @@ from . import test_conventions
 from . import test_multi_company
 from . import test_policy
 from . import test_policy_tour
+from . import test_qc_tour
 from . import test_overdue
 from . import test_receipts
 from . import test_return_flow
@@ -15,3 +16,5 @@ from . import test_server_actions
 from . import test_step_costs
 from . import test_tour
 from . import test_lots
+from . import test_qc
+from . import test_qc_lots

@@ -5,9 +5,12 @@ class StockReturnPickingLine(models.TransientModel):
     _inherit = "stock.return.picking.line"
 
     return_order_line_id = fields.Many2one("return.order.line")
+    return_qc_line_id = fields.Many2one("return.qc.line")
 
     def _prepare_move_default_values(self, new_picking):
         vals = super()._prepare_move_default_values(new_picking)
         if self.return_order_line_id:
             vals["return_order_line_id"] = self.return_order_line_id.id
+        if self.return_qc_line_id:
+            vals["return_qc_line_id"] = self.return_qc_line_id.id
         return vals

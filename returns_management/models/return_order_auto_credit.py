@@ -1,0 +1,72 @@
+import logging
+
+from odoo import models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+# from the latest refund to the earliest: a return whose lines follow
+# several policies is refunded when the latest of them allows it
+TRIGGERS_LATEST_FIRST = ("manual", "after_qc", "on_receipt")
+
+
+class ReturnOrder(models.Model):
+    _inherit = "return.order"
+
+    def _on_return_receipt_done(self):
+        res = super()._on_return_receipt_done()
+        self._auto_credit("on_receipt")
+        return res
+
+    def _refund_trigger(self):
+        """When the return's policies refund it: on_receipt, after_qc or
+        manual (also for lines no policy applied to)."""
+        self.ensure_one()
+        triggers = {line.policy_id.refund_trigger or "manual" for line in self.line_ids}
+        return next((t for t in TRIGGERS_LATEST_FIRST if t in triggers), "manual")
+
+    def _auto_post_credit_notes(self):
+        self.ensure_one()
+        policies = self.line_ids.policy_id
+        return bool(policies) and all(policies.mapped("auto_post_credit_note"))
+
+    def _auto_credit(self, trigger):
+        """Credit (and post, by policy) the returns refunded at this step.
+
+        A return that cannot be credited does not stop the step that
+        triggered it (the receipt, the inspection): the reason is noted on
+        the return, for someone to credit it by hand.
+        """
+        orders = self.filtered(
+            lambda o: (
+                o.state == "received"
+                and o._refund_trigger() == trigger
+                and any(line._qty_to_credit() for line in o.line_ids)
+            )
+        )
+        if not orders:
+            return
+        existing = orders.credit_note_ids
+        failed = {}
+        try:
+            with self.env.cr.savepoint():
+                orders._credit()
+        except UserError:
+            for order in orders:
+                try:
+                    with self.env.cr.savepoint():
+                        order._credit()
+                except UserError as error:
+                    failed[order] = error.args[0]
+        for order, error in failed.items():
+            order.message_post(
+                body=self.env._(
+                    "The credit note could not be created automatically: %(error)s",
+                    error=error,
+                )
+            )
+        orders.invalidate_recordset(["credit_note_ids"])
+        new_credit_notes = orders.credit_note_ids - existing
+        new_credit_notes.filtered(
+            lambda m: m.state == "draft" and m.return_order_id._auto_post_credit_notes()
+        )._return_auto_post()

@@ -1,0 +1,504 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare, float_is_zero
+
+from .return_qc_grade import DISPOSITIONS
+
+GRADABLE_STATES = ("received", "done")
+
+
+class ReturnOrder(models.Model):
+    _inherit = "return.order"
+
+    qc_line_ids = fields.One2many(
+        "return.qc.line", "order_id", string="Inspection Lines"
+    )
+    qc_state = fields.Selection(
+        [
+            ("none", "Nothing Received"),
+            ("pending", "To Inspect"),
+            ("done", "Inspected"),
+        ],
+        string="Inspection",
+        compute="_compute_qc_state",
+        store=True,
+        index=True,
+        help="To Inspect: received goods are not all graded and validated.",
+    )
+    qc_picking_ids = fields.Many2many(
+        "stock.picking",
+        "return_order_qc_picking_rel",
+        "order_id",
+        "picking_id",
+        string="Inspection Transfers",
+        readonly=True,
+        copy=False,
+    )
+    qc_scrap_ids = fields.One2many("stock.scrap", "return_order_id", string="Scraps")
+    qc_picking_count = fields.Integer(compute="_compute_qc_counts")
+    qc_scrap_count = fields.Integer(compute="_compute_qc_counts")
+
+    @api.depends(
+        "line_ids.qty_received",
+        "line_ids.qty_inspected",
+        "line_ids.qty_sent_back",
+        "line_ids.qty_over_received",
+    )
+    def _compute_qc_state(self):
+        for order in self:
+            lines = order.line_ids
+            if not any(line.qty_received for line in lines):
+                order.qc_state = "none"
+            elif any(line._qc_qty_to_grade(include_draft=True) for line in lines):
+                order.qc_state = "pending"
+            else:
+                order.qc_state = "done"
+
+    @api.depends("qc_picking_ids", "qc_scrap_ids")
+    def _compute_qc_counts(self):
+        for order in self:
+            order.qc_picking_count = len(order.qc_picking_ids)
+            order.qc_scrap_count = len(order.qc_scrap_ids)
+
+    def _ensure_gradable(self):
+        self._ensure_state(
+            GRADABLE_STATES,
+            lambda names: self.env._(
+                "Only goods that came back can be graded: %(names)s has received "
+                "nothing yet.",
+                names=names,
+            ),
+        )
+
+    def action_validate_qc(self):
+        """Move the graded goods where their grade sends them: one internal
+        transfer per destination, Odoo scraps, and a return of the receipt
+        for goods going back to the customer; then refund by policy."""
+        self._lock_for_update()
+        # what another transaction graded or validated before the lock
+        self.env.invalidate_all()
+        self._ensure_gradable()
+        self.check_access("write")
+        ungraded = self.filtered(
+            lambda o: not o.qc_line_ids.filtered(lambda q: q.state == "draft")
+        )
+        if ungraded:
+            raise UserError(
+                self.env._(
+                    "Nothing graded to validate on %(names)s: grade the received "
+                    "goods first.",
+                    names=", ".join(ungraded.mapped("name")),
+                )
+            )
+        qc_lines = self.qc_line_ids.filtered(lambda q: q.state == "draft")
+        qc_lines.line_id._check_graded_quantities()
+        qc_lines._compute_route()
+        qc_lines._check_route()
+        qc_lines._move_goods()
+        qc_lines.state = "done"
+        self._qc_log(qc_lines)
+        qc_lines.line_id._qc_warn_credited_send_back()
+        self._auto_credit("after_qc")
+        self._close_resolved()
+        return True
+
+    def _origin_label(self):
+        """Source document of a transfer for these returns."""
+        if len(self) <= 3:
+            return ", ".join(self.mapped("name"))
+        return self.env._("%(count)s returns", count=len(self))
+
+    def _qc_log(self, qc_lines):
+        """One note per return, logged for all returns at once."""
+        dispositions = dict(DISPOSITIONS)
+        bodies = {}
+        for order, lines in qc_lines.grouped("order_id").items():
+            items = Markup("").join(
+                Markup("<li>%s</li>")
+                % self.env._(
+                    "%(qty)s %(uom)s %(product)s%(lot)s: %(grade)s, %(disposition)s",
+                    qty=q.quantity,
+                    uom=q.product_uom_id.name,
+                    product=q.product_id.display_name,
+                    lot=f" ({q.lot_id.name})" if q.lot_id else "",
+                    grade=q.grade_id.name,
+                    disposition=dispositions[q.disposition],
+                )
+                for q in lines
+            )
+            bodies[order.id] = Markup("%s<ul>%s</ul>") % (
+                self.env._("Inspection validated:"),
+                items,
+            )
+        self.browse(list(bodies))._message_log_batch(bodies)
+
+    def _is_resolved(self):
+        """Also: inspection transfers finished, and nothing refunded after
+        inspection still waiting for it."""
+        return (
+            super()._is_resolved()
+            and not self.qc_picking_ids.filtered(
+                lambda p: p.state not in ("done", "cancel")
+            )
+            and not any(line._qc_awaiting_refund() for line in self.line_ids)
+        )
+
+    def _credit(self):
+        waiting = self.filtered(
+            lambda order: (
+                not any(line._qty_to_credit() for line in order.line_ids)
+                and any(line._qc_awaiting_refund() for line in order.line_ids)
+            )
+        )
+        if waiting:
+            raise UserError(
+                self.env._(
+                    "%(names)s is refunded after inspection: grade its goods and "
+                    "validate the inspection first.",
+                    names=", ".join(waiting.mapped("name")),
+                )
+            )
+        return super()._credit()
+
+    def action_view_qc_pickings(self):
+        return self._action_view_records(
+            self.qc_picking_ids, "stock.action_picking_tree_all"
+        )
+
+    def action_view_qc_scraps(self):
+        return self._action_view_records(self.qc_scrap_ids, "stock.action_stock_scrap")
+
+    def action_open_qc(self):
+        """The inspection screen of this return."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "return.order",
+            "res_id": self.id,
+            "views": [
+                (
+                    self.env.ref("returns_management.return_order_view_form_qc").id,
+                    "form",
+                )
+            ],
+            "name": self.env._("Inspect %(name)s", name=self.name),
+        }
+
+
+class ReturnOrderLine(models.Model):
+    _inherit = "return.order.line"
+
+    qc_line_ids = fields.One2many(
+        "return.qc.line", "line_id", string="Inspection Lines"
+    )
+    qc_grade = fields.Selection(
+        selection="_selection_line_qc_grade",
+        string="Grade",
+        compute="_compute_qc_grade",
+        inverse="_inverse_qc_grade",
+        store=True,
+        readonly=False,
+        help="Writing a grade grades everything received and not yet "
+        "inspected on the line; grade lots or part of the quantity on the "
+        "inspection lines.",
+    )
+    disposition = fields.Selection(DISPOSITIONS, compute="_compute_disposition")
+    qty_graded = fields.Float(
+        digits="Product Unit of Measure", compute="_compute_qty_graded", store=True
+    )
+    qty_inspected = fields.Float(
+        digits="Product Unit of Measure",
+        compute="_compute_qty_graded",
+        store=True,
+        help="Graded and validated: the goods went where their grade sends them.",
+    )
+
+    @api.model
+    def _selection_line_qc_grade(self):
+        return [
+            ("pending", self.env._("Pending")),
+            *self.env["return.qc.grade"]._selection_values(),
+            ("mixed", self.env._("Several Grades")),
+        ]
+
+    @api.depends("qc_line_ids.qc_grade")
+    def _compute_qc_grade(self):
+        for line in self:
+            grades = set(line.qc_line_ids.mapped("qc_grade"))
+            if not grades:
+                line.qc_grade = "pending"
+            elif len(grades) == 1:
+                line.qc_grade = grades.pop()
+            else:
+                line.qc_grade = "mixed"
+
+    def write(self, vals):
+        if vals.get("qc_grade"):
+            self.env["return.qc.grade"]._check_code(vals["qc_grade"], also=("pending",))
+        return super().write(vals)
+
+    def _inverse_qc_grade(self):
+        for line in self:
+            grade = line.qc_grade
+            drafts = line.qc_line_ids.filtered(lambda q: q.state == "draft")
+            if grade == "mixed":
+                if len(set(line.qc_line_ids.mapped("qc_grade"))) > 1:
+                    continue  # unchanged, e.g. a form saved as it was
+                raise UserError(
+                    self.env._(
+                        "Choose one grade for %(product)s, or grade its lots or "
+                        "quantities one by one on the inspection lines.",
+                        product=line.product_id.display_name,
+                    )
+                )
+            if grade in (False, "pending") and not drafts:
+                continue  # nothing graded, e.g. a new line
+            line.order_id._ensure_gradable()
+            drafts.unlink()
+            if grade in (False, "pending"):
+                continue
+            vals_list = line._qc_grade_all_vals(grade)
+            if not vals_list:
+                raise UserError(
+                    self.env._(
+                        "Nothing of %(product)s on %(name)s is waiting for "
+                        "inspection: it was not received, or is inspected already.",
+                        product=line.product_id.display_name,
+                        name=line.order_id.name,
+                    )
+                )
+            self.env["return.qc.line"].create(vals_list)
+
+    @api.depends("qc_line_ids.disposition", "qc_grade", "order_id.warehouse_id")
+    def _compute_disposition(self):
+        grades = self.env["return.qc.grade"]
+        for line in self:
+            dispositions = set(line.qc_line_ids.mapped("disposition"))
+            if len(dispositions) == 1:
+                line.disposition = dispositions.pop()
+            elif not dispositions and line.qc_grade not in ("pending", "mixed"):
+                grade = grades._by_code(line.qc_grade)
+                warehouse = line.order_id.warehouse_id
+                line.disposition = (
+                    warehouse._qc_route(grade).disposition if warehouse else False
+                )
+            else:
+                line.disposition = False
+
+    @api.depends("qc_line_ids.quantity", "qc_line_ids.state")
+    def _compute_qty_graded(self):
+        for line in self:
+            line.qty_graded = sum(line.qc_line_ids.mapped("quantity"))
+            line.qty_inspected = sum(
+                line.qc_line_ids.filtered(lambda q: q.state == "done").mapped(
+                    "quantity"
+                )
+            )
+
+    def action_qc_grade(self):
+        """Grade the whole line with the grade in the context (QC screen)."""
+        self.qc_grade = self.env.context.get("qc_grade")
+        return True
+
+    # quantities -----------------------------------------------------------
+
+    def _qc_gradable_qty(self):
+        """Received and still here, in the line's unit: what came from the
+        customer minus what was sent back other than by inspection, and
+        minus goods beyond approval that a manager has not decided on yet."""
+        self.ensure_one()
+        sent_back = self._send_back_moves().filtered(lambda m: not m.return_qc_line_id)
+        return (
+            self.qty_received
+            - self._sum_move_quantities(sent_back)
+            - self.qty_over_received
+        )
+
+    def _qc_qty_to_grade(self, include_draft=False):
+        """Gradable quantity not graded yet (nor validated, if include_draft)."""
+        self.ensure_one()
+        graded = self.qty_inspected if include_draft else self.qty_graded
+        qty = self._qc_gradable_qty() - graded
+        rounding = self.product_uom_id.rounding or 1.0
+        return qty if float_compare(qty, 0, precision_rounding=rounding) > 0 else 0.0
+
+    def _qc_received_lots(self):
+        """{lot: quantity in the line's unit} of the lots received on this
+        line and not sent back other than by inspection."""
+        self.ensure_one()
+        per_lot = defaultdict(float)
+        receipts = self.return_move_ids._return_customer_receipt_moves()
+        for move_line in receipts.filtered(lambda m: m.state == "done").move_line_ids:
+            per_lot[move_line.lot_id] += move_line.quantity_product_uom
+        sent_back = self._send_back_moves().filtered(
+            lambda m: m.state == "done" and not m.return_qc_line_id
+        )
+        for move_line in sent_back.move_line_ids:
+            per_lot[move_line.lot_id] -= move_line.quantity_product_uom
+        uom = self.product_id.uom_id
+        return {
+            lot: uom._compute_quantity(qty, self.product_uom_id, round=False)
+            for lot, qty in per_lot.items()
+            if lot
+        }
+
+    def _qc_grade_all_vals(self, grade):
+        """Inspection lines grading all that waits for inspection."""
+        self.ensure_one()
+        rounding = self.product_uom_id.rounding
+        if self.product_id.tracking == "none":
+            qty = self._qc_qty_to_grade()
+            return (
+                [{"line_id": self.id, "qc_grade": grade, "quantity": qty}]
+                if qty
+                else []
+            )
+        graded = defaultdict(float)
+        for qc_line in self.qc_line_ids:
+            graded[qc_line.lot_id] += qc_line.quantity
+        vals_list = []
+        for lot, qty in self._qc_received_lots().items():
+            left = qty - graded[lot]
+            if float_compare(left, 0, precision_rounding=rounding) > 0:
+                vals_list.append(
+                    {
+                        "line_id": self.id,
+                        "qc_grade": grade,
+                        "quantity": left,
+                        "lot_id": lot.id,
+                    }
+                )
+        return vals_list
+
+    def _check_graded_quantities(self):
+        """Refuse grading more than was received (per lot for tracked
+        products), or lots that did not come back on the line."""
+        for line in self:
+            rounding = line.product_uom_id.rounding
+            gradable = line._qc_gradable_qty()
+            if (
+                float_compare(line.qty_graded, gradable, precision_rounding=rounding)
+                > 0
+            ):
+                raise UserError(
+                    self.env._(
+                        "You graded %(graded)s %(uom)s of %(product)s on %(name)s, "
+                        "but only %(received)s %(uom)s came back.",
+                        graded=line.qty_graded,
+                        uom=line.product_uom_id.name,
+                        product=line.product_id.display_name,
+                        name=line.order_id.name,
+                        received=gradable,
+                    )
+                )
+            if line.product_id.tracking != "none":
+                line._check_graded_lots()
+
+    def _check_graded_lots(self):
+        self.ensure_one()
+        received = self._qc_received_lots()
+        graded = defaultdict(float)
+        for qc_line in self.qc_line_ids:
+            lot = qc_line.lot_id
+            if not lot:
+                raise UserError(
+                    self.env._(
+                        "%(product)s is tracked: grade it per lot or serial number.",
+                        product=self.product_id.display_name,
+                    )
+                )
+            if lot not in received:
+                raise UserError(
+                    self.env._(
+                        "%(lot)s did not come back on %(name)s: only lots and "
+                        "serial numbers received from the customer can be graded "
+                        "(%(lots)s).",
+                        lot=lot.name,
+                        name=self.order_id.name,
+                        lots=", ".join(lot.name for lot in received) or "-",
+                    )
+                )
+            graded[lot] += qc_line.quantity
+        rounding = self.product_uom_id.rounding
+        for lot, qty in graded.items():
+            if float_compare(qty, received[lot], precision_rounding=rounding) > 0:
+                raise UserError(
+                    self.env._(
+                        "You graded %(qty)s of %(lot)s, but %(received)s came back.",
+                        qty=qty,
+                        lot=lot.name,
+                        received=received[lot],
+                    )
+                )
+
+    def _qc_warn_credited_send_back(self):
+        """Goods going back to the customer that were already credited (a
+        policy refunding on receipt): say so on the return, for someone to
+        bill them again or cancel the credit note."""
+        for line in self:
+            credited = line.qty_refunded + line.qty_credit_draft
+            extra = credited - line._qty_received_approved()
+            if (
+                float_compare(extra, 0, precision_rounding=line.product_uom_id.rounding)
+                > 0
+            ):
+                line.order_id.message_post(
+                    body=self.env._(
+                        "%(qty)s %(uom)s of %(product)s go back to the customer but "
+                        "were already credited: bill them again or cancel the "
+                        "credit note.",
+                        qty=extra,
+                        uom=line.product_uom_id.name,
+                        product=line.product_id.display_name,
+                    )
+                )
+
+    def _qc_refunded_qty(self):
+        """Inspected quantity whose grade refunds the customer."""
+        self.ensure_one()
+        return sum(
+            q.quantity
+            for q in self.qc_line_ids
+            if q.state == "done" and q.grade_id.refund
+        )
+
+    def _qc_awaiting_refund(self):
+        """Refunded after inspection and still waiting for it."""
+        self.ensure_one()
+        if self.policy_id.refund_trigger != "after_qc":
+            return False
+        waiting = self._qty_received_approved() - self._qc_refunded_qty()
+        return (
+            float_compare(waiting, 0, precision_rounding=self.product_uom_id.rounding)
+            > 0
+        )
+
+    def _qty_to_credit(self, over_invoiced=None):
+        """After-inspection refunds credit inspected goods only."""
+        qty = super()._qty_to_credit(over_invoiced)
+        if qty and self.policy_id.refund_trigger == "after_qc":
+            credited = self.qty_refunded + self.qty_credit_draft
+            qty = min(qty, self._qc_refunded_qty() - credited)
+            if (
+                float_compare(qty, 0, precision_rounding=self.product_uom_id.rounding)
+                <= 0
+            ):
+                qty = 0.0
+        return qty
+
+    def _qc_grade_shares(self):
+        """{grade: share of the line's kept goods inspected with it}, for
+        the grades that refund the customer."""
+        self.ensure_one()
+        per_grade = defaultdict(float)
+        for qc_line in self.qc_line_ids:
+            if qc_line.state == "done" and qc_line.grade_id.refund:
+                per_grade[qc_line.grade_id] += qc_line.quantity
+        base = max(self._qty_received_approved(), sum(per_grade.values()))
+        if float_is_zero(base, precision_rounding=self.product_uom_id.rounding):
+            return {}
+        return {grade: qty / base for grade, qty in per_grade.items()}

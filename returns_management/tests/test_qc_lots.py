@@ -1,0 +1,227 @@
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import ReturnsCommon
+
+
+@tagged("post_install", "-at_install")
+class TestQcLots(ReturnsCommon):
+    """Inspection keeps lots and serials: graded per lot, moved with it, and
+    only what came back on the line can be graded."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        lot_group = cls.env.ref("stock.group_production_lot")
+        cls.env.user.groups_id += lot_group
+        cls.drone = cls._create_product(
+            name="Drone",
+            is_storable=True,
+            tracking="serial",
+            lst_price=500.0,
+            standard_price=200.0,
+            invoice_policy="delivery",
+            categ_id=cls.category.id,
+        )
+        cls.paint = cls._create_product(
+            name="Paint",
+            is_storable=True,
+            tracking="lot",
+            lst_price=10.0,
+            standard_price=4.0,
+            invoice_policy="delivery",
+            categ_id=cls.category.id,
+        )
+        cls.sn1, cls.sn2, cls.sn3, cls.sn4 = cls.env["stock.lot"].create(
+            [{"name": f"QSN{i}", "product_id": cls.drone.id} for i in range(1, 5)]
+        )
+        cls.lot1, cls.lot2 = cls.env["stock.lot"].create(
+            [{"name": f"QL{i}", "product_id": cls.paint.id} for i in range(1, 3)]
+        )
+        for lot, qty in ((cls.sn1, 1), (cls.sn2, 1), (cls.sn3, 1), (cls.lot1, 3)):
+            cls.env["stock.quant"].with_context(inventory_mode=True).create(
+                {
+                    "product_id": lot.product_id.id,
+                    "location_id": cls.stock_location.id,
+                    "lot_id": lot.id,
+                    "inventory_quantity": qty,
+                }
+            ).action_apply_inventory()
+
+    def _lot_qty(self, lot, location):
+        quants = self.env["stock.quant"].search(
+            [("lot_id", "=", lot.id), ("location_id", "=", location.id)]
+        )
+        return sum(quants.mapped("quantity"))
+
+    def _received(self, product, quantity, lots, sold=3.0):
+        sale = self._create_sale([(product, sold, 100.0, 0.0, self.tax_sale_a)])
+        order = self.env["return.order"].create(
+            {
+                "sale_order_id": sale.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "sale_line_id": sale.order_line.id,
+                            "quantity": quantity,
+                            "reason_id": self.reason.id,
+                            "lot_ids": [Command.set(lots.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        return self._approve_and_receive(order)
+
+    def test_serials_graded_one_by_one_keep_their_serial(self):
+        order = self._received(self.drone, 2.0, self.sn1 | self.sn2)
+        line = order.line_ids
+        qc = self.env["return.qc.line"]
+        qc.create(
+            {
+                "line_id": line.id,
+                "qc_grade": "as_new",
+                "quantity": 1.0,
+                "lot_id": self.sn1.id,
+            }
+        )
+        qc.create(
+            {
+                "line_id": line.id,
+                "qc_grade": "major_defect",
+                "quantity": 1.0,
+                "lot_id": self.sn2.id,
+            }
+        )
+        self.assertEqual(line.qc_grade, "mixed")
+        order.action_validate_qc()
+        transfer = order.qc_picking_ids
+        self.assertEqual(transfer.move_line_ids.lot_id, self.sn1)
+        self.assertEqual(self._lot_qty(self.sn1, self.stock_location), 1.0)
+        self.assertEqual(order.qc_scrap_ids.lot_id, self.sn2)
+        self.assertEqual(
+            self._lot_qty(self.sn2, self.warehouse._qc_scrap_location()), 1.0
+        )
+        self.assertEqual(self._lot_qty(self.sn2, self.returns_location), 0.0)
+
+    def test_whole_line_grade_splits_per_serial(self):
+        order = self._received(self.drone, 2.0, self.sn1 | self.sn3)
+        order.line_ids.qc_grade = "minor_defect"
+        self.assertEqual(order.qc_line_ids.lot_id, self.sn1 | self.sn3)
+        self.assertEqual(order.qc_line_ids.mapped("quantity"), [1.0, 1.0])
+        order.action_validate_qc()
+        refurbish = self.warehouse.refurbish_location_id
+        self.assertEqual(self._lot_qty(self.sn1, refurbish), 1.0)
+        self.assertEqual(self._lot_qty(self.sn3, refurbish), 1.0)
+
+    def test_only_serials_that_came_back_can_be_graded(self):
+        order = self._received(self.drone, 1.0, self.sn2)
+        qc = self.env["return.qc.line"]
+        for serial in (self.sn1, self.sn4):  # delivered not returned / never sold
+            with (
+                self.assertRaisesRegex(UserError, "did not come back"),
+                self.cr.savepoint(),
+            ):
+                qc.create(
+                    {
+                        "line_id": order.line_ids.id,
+                        "qc_grade": "as_new",
+                        "quantity": 1.0,
+                        "lot_id": serial.id,
+                    }
+                )
+        with (
+            self.assertRaisesRegex(UserError, "per lot or serial"),
+            self.cr.savepoint(),
+        ):
+            qc.create(
+                {"line_id": order.line_ids.id, "qc_grade": "as_new", "quantity": 1.0}
+            )
+        with self.assertRaisesRegex(UserError, "came back"), self.cr.savepoint():
+            qc.create(
+                {
+                    "line_id": order.line_ids.id,
+                    "qc_grade": "as_new",
+                    "quantity": 2.0,
+                    "lot_id": self.sn2.id,
+                }
+            )
+        self.assertFalse(order.qc_line_ids)
+
+    def test_restocked_serial_cannot_come_back_twice(self):
+        order = self._received(self.drone, 1.0, self.sn2)
+        order.line_ids.qc_grade = "as_new"
+        order.action_validate_qc()
+        sale = order.sale_order_id
+        self.assertNotIn(
+            self.sn2,
+            self.env["return.order.line"]
+            .new({"order_id": order.id, "sale_line_id": sale.order_line.id})
+            .returnable_lot_ids,
+        )
+        with self.assertRaises(UserError), self.cr.savepoint():
+            self._approve_and_receive(
+                self.env["return.order"].create(
+                    {
+                        "sale_order_id": sale.id,
+                        "line_ids": [
+                            Command.create(
+                                {
+                                    "sale_line_id": sale.order_line.id,
+                                    "quantity": 1.0,
+                                    "reason_id": self.reason.id,
+                                    "lot_ids": [Command.set(self.sn2.ids)],
+                                }
+                            )
+                        ],
+                    }
+                )
+            )
+
+    def test_lot_quantities_enforced_and_moved(self):
+        order = self._received(self.paint, 2.0, self.lot1, sold=3.0)
+        qc = self.env["return.qc.line"]
+        with self.assertRaisesRegex(UserError, "came back"), self.cr.savepoint():
+            qc.create(
+                {
+                    "line_id": order.line_ids.id,
+                    "qc_grade": "as_new",
+                    "quantity": 3.0,
+                    "lot_id": self.lot1.id,
+                }
+            )
+        qc.create(
+            {
+                "line_id": order.line_ids.id,
+                "qc_grade": "as_new",
+                "quantity": 1.5,
+                "lot_id": self.lot1.id,
+            }
+        )
+        qc.create(
+            {
+                "line_id": order.line_ids.id,
+                "qc_grade": "minor_defect",
+                "quantity": 0.5,
+                "lot_id": self.lot1.id,
+            }
+        )
+        order.action_validate_qc()
+        self.assertEqual(self._lot_qty(self.lot1, self.returns_location), 0.0)
+        self.assertEqual(
+            self._lot_qty(self.lot1, self.warehouse.refurbish_location_id), 0.5
+        )
+        self.assertEqual(order.qc_state, "done")
+
+    def test_wrong_serial_goes_back_to_the_customer_with_its_serial(self):
+        order = self._received(self.drone, 1.0, self.sn3)
+        sale_line = order.line_ids.sale_line_id
+        order.line_ids.qc_grade = "wrong_item"
+        order.action_validate_qc()
+        send_back = order.qc_picking_ids
+        self.assertEqual(send_back.location_dest_id, self.customer_location)
+        self.assertEqual(send_back.move_line_ids.lot_id, self.sn3)
+        self._validate(send_back)
+        self.assertEqual(self._lot_qty(self.sn3, self.customer_location), 1.0)
+        self.assertEqual(sale_line.qty_delivered, 3.0)
