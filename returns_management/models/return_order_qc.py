@@ -114,21 +114,10 @@ class ReturnOrder(models.Model):
 
     def _qc_log(self, qc_lines):
         """One note per return, logged for all returns at once."""
-        dispositions = dict(DISPOSITIONS)
         bodies = {}
         for order, lines in qc_lines.grouped("order_id").items():
             items = Markup("").join(
-                Markup("<li>%s</li>")
-                % self.env._(
-                    "%(qty)s %(uom)s %(product)s%(lot)s: %(grade)s, %(disposition)s",
-                    qty=q.quantity,
-                    uom=q.product_uom_id.name,
-                    product=q.product_id.display_name,
-                    lot=f" ({q.lot_id.name})" if q.lot_id else "",
-                    grade=q.grade_id.name,
-                    disposition=dispositions[q.disposition],
-                )
-                for q in lines
+                Markup("<li>%s</li>") % line._log_label() for line in lines
             )
             bodies[order.id] = Markup("%s<ul>%s</ul>") % (
                 self.env._("Inspection validated:"),

@@ -66,6 +66,18 @@ class ReturnQcGrade(models.Model):
         self.env.registry.clear_cache()
         return super().unlink()
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        # sudo is safe: only counts, over every company, whether it is used
+        lines = self.env["return.qc.line"].sudo()
+        used = lines.search_count([("grade_id", "in", self.ids)], limit=1)
+        if used:
+            raise UserError(
+                self.env._(
+                    "Returned goods were graded with this grade: archive it instead."
+                )
+            )
+
     @api.model
     @tools.ormcache()
     def _grade_selection(self):

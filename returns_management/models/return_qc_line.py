@@ -158,6 +158,21 @@ class ReturnQcLine(models.Model):
                 )
         self.line_id._check_graded_quantities()
 
+    def _log_label(self):
+        """'2 Units Kettle (SN1): Minor defect, Refurbish', for the chatter."""
+        self.ensure_one()
+        product = self.product_id.display_name
+        if self.lot_id:
+            product = f"{product} ({self.lot_id.name})"
+        return self.env._(
+            "%(qty)s %(uom)s %(product)s: %(grade)s, %(disposition)s",
+            qty=self.quantity,
+            uom=self.product_uom_id.name,
+            product=product,
+            grade=self.grade_id.name,
+            disposition=dict(DISPOSITIONS)[self.disposition],
+        )
+
     # moving the goods ------------------------------------------------------
 
     def _check_route(self):

@@ -206,6 +206,10 @@ class TestQc(ReturnsCommon):
         self.assertEqual(order.qc_line_ids.grade_id, grade)
         order.action_validate_qc()
         self.assertEqual(self._quant_qty(self.kettle, self.quarantine_location), 1.0)
+        with self.assertRaisesRegex(UserError, "archive it"), self.cr.savepoint():
+            grade.unlink()
+        grade.active = False
+        self.assertEqual(order.line_ids.qc_grade, "missing_parts")
 
     # partial inspection and re-grading -----------------------------------
 
