@@ -1,6 +1,6 @@
 import logging
 
-from odoo import models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class ReturnOrder(models.Model):
         """When the return's policies refund it: on_receipt, after_qc or
         manual (also for lines no policy applied to)."""
         self.ensure_one()
-        triggers = {line.policy_id.refund_trigger or "manual" for line in self.line_ids}
+        triggers = {line.refund_trigger or "manual" for line in self.line_ids}
         return next((t for t in TRIGGERS_LATEST_FIRST if t in triggers), "manual")
 
     def _auto_post_credit_notes(self):
@@ -70,3 +70,11 @@ class ReturnOrder(models.Model):
         new_credit_notes.filtered(
             lambda m: m.state == "draft" and m.return_order_id._auto_post_credit_notes()
         )._return_auto_post()
+
+
+class ReturnOrderLine(models.Model):
+    _inherit = "return.order.line"
+
+    # stored: read with the line when a receipt or a credit note asks
+    # whether the return is refunded now
+    refund_trigger = fields.Selection(related="policy_id.refund_trigger", store=True)

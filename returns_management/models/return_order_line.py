@@ -112,6 +112,15 @@ class ReturnOrderLine(models.Model):
         help="Quantity on draft credit notes, not credited until they are posted.",
     )
 
+    @api.depends("order_id.name", "product_id")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = (
+                f"{line.order_id.name} - {line.product_id.display_name}"
+                if line.order_id.name
+                else line.product_id.display_name
+            )
+
     @api.depends("sale_line_id")
     def _compute_from_sale_line(self):
         for line in self:

@@ -128,12 +128,16 @@ class ReturnOrder(models.Model):
     def _is_resolved(self):
         """Also: inspection transfers finished, and nothing refunded after
         inspection still waiting for it."""
-        return (
-            super()._is_resolved()
-            and not self.qc_picking_ids.filtered(
+        if not super()._is_resolved():
+            return False
+        if any(line._qc_awaiting_refund() for line in self.line_ids):
+            return False
+        inspected = any(line.qty_inspected for line in self.line_ids)
+        return not (
+            inspected
+            and self.qc_picking_ids.filtered(
                 lambda p: p.state not in ("done", "cancel")
             )
-            and not any(line._qc_awaiting_refund() for line in self.line_ids)
         )
 
     def _credit(self):
@@ -458,7 +462,7 @@ class ReturnOrderLine(models.Model):
     def _qc_awaiting_refund(self):
         """Refunded after inspection and still waiting for it."""
         self.ensure_one()
-        if self.policy_id.refund_trigger != "after_qc":
+        if self.refund_trigger != "after_qc":
             return False
         waiting = self._qty_received_approved() - self._qc_refunded_qty()
         return (
@@ -469,7 +473,7 @@ class ReturnOrderLine(models.Model):
     def _qty_to_credit(self, over_invoiced=None):
         """After-inspection refunds credit inspected goods only."""
         qty = super()._qty_to_credit(over_invoiced)
-        if qty and self.policy_id.refund_trigger == "after_qc":
+        if qty and self.refund_trigger == "after_qc":
             credited = self.qty_refunded + self.qty_credit_draft
             qty = min(qty, self._qc_refunded_qty() - credited)
             if (

@@ -218,6 +218,14 @@ class ReturnOrderLine(models.Model):
         help="Received goods returned to the customer (done), e.g. extra goods "
         "sent back or a return of the receipt made in Odoo.",
     )
+    qty_sending_back = fields.Float(
+        string="Being Sent Back",
+        digits="Product Unit of Measure",
+        compute="_compute_qty_sent_back",
+        store=True,
+        help="Received goods on their way back to the customer (not done yet), "
+        "e.g. a wrong item or extra goods.",
+    )
     qty_over_received = fields.Float(
         string="Received Beyond Approval",
         digits="Product Unit of Measure",
@@ -230,13 +238,15 @@ class ReturnOrderLine(models.Model):
     @api.depends(
         "return_move_ids.returned_move_ids.state",
         "return_move_ids.returned_move_ids.quantity",
+        "return_move_ids.returned_move_ids.product_uom_qty",
         "product_uom_id",
     )
     def _compute_qty_sent_back(self):
         for line in self:
-            line.qty_sent_back = line._sum_move_quantities(
-                line._send_back_moves().filtered(lambda m: m.state == "done")
-            )
+            moves = line._send_back_moves()
+            done = moves.filtered(lambda m: m.state == "done")
+            line.qty_sent_back = line._sum_move_quantities(done)
+            line.qty_sending_back = line._sum_move_quantities(moves - done)
 
     @api.depends(
         "qty_received",
@@ -270,7 +280,7 @@ class ReturnOrderLine(models.Model):
         the quantity the customer may be credited for. Goods on their way
         back to the customer (a wrong item, extra goods) are not kept."""
         self.ensure_one()
-        kept = self.qty_received - self._sum_move_quantities(self._send_back_moves())
+        kept = self.qty_received - self.qty_sent_back - self.qty_sending_back
         return max(min(kept, self.quantity), 0.0)
 
     def _send_back_moves(self):

@@ -55,9 +55,10 @@ class StockPicking(models.Model):
     def _action_done(self):
         res = super()._action_done()
         self.return_order_id._on_return_receipt_done()
+        inspection = self.filtered(lambda p: p.move_ids.return_qc_line_id)
         # sudo is safe: the returns whose inspection transfers just finished,
         # closed if nothing else waits (a warehouse user may lack returns rights)
-        self.sudo().return_qc_order_ids._close_resolved()
+        inspection.sudo().return_qc_order_ids._close_resolved()
         return res
 
     def _return_qc_link_orders(self):
