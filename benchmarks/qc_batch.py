@@ -32,6 +32,8 @@ OTHER_GRADES = ("minor_defect", "major_defect", "wrong_item")
 
 
 def ensure_database(db):
+    """The benchmark database, created once (no demo data), and updated to
+    the addon's current code on every run."""
     exists = subprocess.run(
         [
             "psql",
@@ -43,9 +45,8 @@ def ensure_database(db):
         text=True,
         check=False,
     ).stdout.strip()
-    if exists == "1":
-        return
-    print(f"creating {db} (returns_management, no demo data)...", flush=True)
+    mode = "-u" if exists == "1" else "-i"
+    print(f"{'updating' if exists == '1' else 'creating'} {db}...", flush=True)
     subprocess.run(
         [
             sys.executable,
@@ -55,7 +56,7 @@ def ensure_database(db):
             f"--addons-path={REPO_DIR}",
             "-d",
             db,
-            "-i",
+            mode,
             "returns_management",
             "--without-demo=all",
             "--stop-after-init",

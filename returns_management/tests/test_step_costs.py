@@ -17,6 +17,11 @@ STEP_PINS = {
     "credit": 103,  # 98: draft credit notes
     "post": 191,  # 182: posting and reconciling them (mostly Odoo's own)
 }
+# Inspection of one received return of one line, measured 2026-11-30.
+INSPECTION_PINS = {
+    "grade": 17,  # 16: writing qc_grade on the line
+    "validate inspection": 78,  # 74: transfer created and validated, note logged
+}
 
 
 @tagged("post_install", "-at_install")
@@ -53,5 +58,24 @@ class TestStepCosts(ReturnsCommon):
         costs = self._one_return()
         _logger.info("Queries per step of one return (cold record cache): %s", costs)
         for step, pin in STEP_PINS.items():
+            with self.subTest(step=step, queries=costs[step]):
+                self.assertLessEqual(costs[step], pin)
+
+    def _one_inspection(self):
+        costs = {}
+        sale = self._taxed_sale()
+        order = self._received_return(sale, 2.0)
+        self._step(costs, "grade", lambda: order.line_ids.write({"qc_grade": "as_new"}))
+        self._step(costs, "validate inspection", order.action_validate_qc)
+        self.assertEqual(order.qc_state, "done")
+        return costs
+
+    def test_inspection_costs_no_more_than_its_pins(self):
+        self._one_inspection()  # fills Odoo's caches
+        costs = self._one_inspection()
+        _logger.info(
+            "Queries per step of one inspection (cold record cache): %s", costs
+        )
+        for step, pin in INSPECTION_PINS.items():
             with self.subTest(step=step, queries=costs[step]):
                 self.assertLessEqual(costs[step], pin)
