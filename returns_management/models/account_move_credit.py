@@ -150,8 +150,8 @@ class AccountMove(models.Model):
                 with self.env.cr.savepoint():
                     move.action_post()
             except UserError as error:
-                move.return_order_id.message_post(
-                    body=self.env._(
+                move.return_order_id._auto_credit_failed(
+                    self.env._(
                         "Credit note %(move)s could not be posted automatically: "
                         "%(error)s",
                         move=move.display_name,

@@ -25,6 +25,18 @@ class ReturnOrder(models.Model):
         triggers = {line.refund_trigger or "manual" for line in self.line_ids}
         return next((t for t in TRIGGERS_LATEST_FIRST if t in triggers), "manual")
 
+    def _auto_credit_failed(self, message):
+        """Leave the refund to a person: the reason on the return, and a
+        to-do for its responsible (the return stays received)."""
+        self.ensure_one()
+        self.message_post(body=message)
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.user_id.id or self.env.uid,
+            summary=self.env._("Refund this return by hand"),
+            note=message,
+        )
+
     def _auto_post_credit_notes(self):
         self.ensure_one()
         policies = self.line_ids.policy_id
@@ -59,8 +71,8 @@ class ReturnOrder(models.Model):
                 except UserError as error:
                     failed[order] = error.args[0]
         for order, error in failed.items():
-            order.message_post(
-                body=self.env._(
+            order._auto_credit_failed(
+                self.env._(
                     "The credit note could not be created automatically: %(error)s",
                     error=error,
                 )

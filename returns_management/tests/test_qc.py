@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -427,6 +429,41 @@ class TestQc(ReturnsCommon):
         order.action_validate_qc()
         bodies = order.message_ids.mapped("body")
         self.assertTrue(any("already credited" in body for body in bodies))
+
+    def test_failed_automatic_refund_leaves_a_todo_not_a_half_state(self):
+        self.policy.write(
+            {"refund_trigger": "on_receipt", "auto_post_credit_note": True}
+        )
+        moves = self.env.registry["account.move"]
+
+        def broken(*_args, **_kwargs):
+            raise UserError("Missing income account")
+
+        with patch.object(moves, "_return_reverse", broken):
+            order = self._received({self.kettle: 1.0})
+        # the receipt went through; the refund waits for a person
+        self.assertEqual(order.return_picking_ids.state, "done")
+        self.assertEqual(order.state, "received")
+        self.assertFalse(order.credit_note_ids)
+        self.assertIn("Missing income account", order.activity_ids.note)
+        # by hand, once; the automatic refund does not credit it again
+        order.action_create_credit_notes()
+        order._auto_credit("on_receipt")
+        self.assertEqual(len(order.credit_note_ids), 1)
+
+    def test_failed_automatic_posting_keeps_the_draft_and_a_todo(self):
+        self.policy.write({"refund_trigger": "after_qc", "auto_post_credit_note": True})
+        order = self._received({self.kettle: 1.0})
+        order.line_ids.qc_grade = "as_new"
+
+        def broken(*_args, **_kwargs):
+            raise UserError("Fiscal period locked")
+
+        with patch.object(self.env.registry["account.move"], "action_post", broken):
+            order.action_validate_qc()
+        self.assertEqual(order.qc_state, "done")
+        self.assertEqual(order.credit_note_ids.state, "draft")
+        self.assertIn("Fiscal period locked", order.activity_ids.note)
 
     def test_manual_trigger_waits_for_the_button(self):
         order = self._received({self.kettle: 2.0})
