@@ -2,6 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import sql
 
 _logger = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ class ReturnOrder(models.Model):
         copy=False,
         readonly=True,
         tracking=True,
-        index=True,
         group_expand=True,
     )
     sale_order_id = fields.Many2one(
@@ -112,7 +112,11 @@ class ReturnOrder(models.Model):
         required=True,
     )
     date_request = fields.Datetime(
-        string="Requested On", default=fields.Datetime.now, required=True, copy=False
+        string="Requested On",
+        default=fields.Datetime.now,
+        required=True,
+        copy=False,
+        index=True,  # the default order of every list and kanban column
     )
     date_approved = fields.Datetime(string="Approved On", readonly=True, copy=False)
     date_received = fields.Datetime(string="Received On", readonly=True, copy=False)
@@ -134,6 +138,18 @@ class ReturnOrder(models.Model):
     )
     return_picking_count = fields.Integer(compute="_compute_document_counts")
     credit_note_count = fields.Integer(compute="_compute_document_counts")
+
+    def init(self):
+        super().init()
+        # the kanban's counts and sums per state read this index only
+        # (benchmarks/SCALE.md); it also serves every search on the state
+        sql.create_index(
+            self.env.cr,
+            "return_order_state_company_id_index",
+            self._table,
+            ["state", "company_id", "amount_untaxed"],
+        )
+        sql.drop_index(self.env.cr, "return_order__state_index", self._table)
 
     @api.depends("sale_order_id")
     def _compute_from_sale_order(self):

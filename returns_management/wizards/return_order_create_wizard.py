@@ -19,13 +19,17 @@ class ReturnOrderCreateWizard(models.TransientModel):
 
     @api.depends("sale_order_id")
     def _compute_line_ids(self):
+        # the lines' default reason, looked up once rather than once per line
+        reason = self.env["return.reason"].search([], limit=1)
         for wizard in self:
             sale_lines = wizard.sale_order_id.order_line.filtered(
                 lambda l: l.product_id.type == "consu" and not l.display_type
             )
             returnable = sale_lines.filtered(lambda l: l.return_qty_returnable > 0)
             wizard.line_ids = [Command.clear()] + [
-                Command.create({"sale_line_id": line.id, "quantity": 0.0})
+                Command.create(
+                    {"sale_line_id": line.id, "quantity": 0.0, "reason_id": reason.id}
+                )
                 for line in returnable
             ]
 
