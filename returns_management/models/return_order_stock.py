@@ -143,30 +143,16 @@ class ReturnOrder(models.Model):
         Odoo's return of the receipt, so delivered quantities stay right."""
         self._start_over_receipt_decision()
         lines = self.line_ids.filtered("qty_over_received")
-        per_receipt = defaultdict(list)
-        for move, qty in lines._allocate_extra_on_receipt_moves():
-            per_receipt[move.picking_id].append((move, qty))
-        wizards = self.env["stock.return.picking"].create(
+        send_backs = self.env["stock.return.picking"]._return_send_back(
             [
-                {
-                    "picking_id": receipt.id,
-                    "product_return_moves": [
-                        Command.create(
-                            {
-                                "product_id": move.product_id.id,
-                                "move_id": move.id,
-                                "quantity": qty,
-                                "to_refund": True,
-                            }
-                        )
-                        for move, qty in items
-                    ],
-                }
-                for receipt, items in per_receipt.items()
+                # the return line's quantity is in the move's unit
+                (
+                    move,
+                    move.product_id.uom_id._compute_quantity(qty, move.product_uom),
+                    {},
+                )
+                for move, qty in lines._allocate_extra_on_receipt_moves()
             ]
-        )
-        send_backs = self.env["stock.picking"].union(
-            *(wizard._create_return() for wizard in wizards)
         )
         for order in self:
             links = send_backs.filtered(

@@ -339,35 +339,14 @@ class ReturnQcLine(models.Model):
     def _send_back(self):
         """Odoo's return of the receipt, as for any goods sent back to the
         customer, so that the sale's delivered quantity is restored."""
-        per_receipt = defaultdict(list)
-        for qc_line in self:
-            for move, qty in qc_line._allocate_on_receipt_moves():
-                per_receipt[move.picking_id].append((qc_line, move, qty))
-        if not per_receipt:
+        items = [
+            (move, qty, {"return_qc_line_id": qc_line.id})
+            for qc_line in self
+            for move, qty in qc_line._allocate_on_receipt_moves()
+        ]
+        if not items:
             return
-        wizards = self.env["stock.return.picking"].create(
-            [
-                {
-                    "picking_id": receipt.id,
-                    "product_return_moves": [
-                        Command.create(
-                            {
-                                "product_id": move.product_id.id,
-                                "move_id": move.id,
-                                "quantity": qty,
-                                "to_refund": True,
-                                "return_qc_line_id": qc_line.id,
-                            }
-                        )
-                        for qc_line, move, qty in items
-                    ],
-                }
-                for receipt, items in per_receipt.items()
-            ]
-        )
-        send_backs = self.env["stock.picking"].union(
-            *(wizard._create_return() for wizard in wizards)
-        )
+        send_backs = self.env["stock.return.picking"]._return_send_back(items)
         for move in send_backs.move_ids:
             move.return_qc_line_id.move_id = move
         send_backs.move_ids.filtered("return_qc_line_id.lot_id")._return_qc_reserve()

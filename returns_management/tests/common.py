@@ -79,6 +79,20 @@ class ReturnsCommon(AccountTestInvoicingCommon):
         return product
 
     @classmethod
+    def _create_tracked_product(cls, name, tracking, price, cost):
+        """A storable product tracked by lot or serial, and its lot rights."""
+        cls.env.user.groups_id += cls.env.ref("stock.group_production_lot")
+        return cls._create_product(
+            name=name,
+            is_storable=True,
+            tracking=tracking,
+            lst_price=price,
+            standard_price=cost,
+            invoice_policy="delivery",
+            categ_id=cls.category.id,
+        )
+
+    @classmethod
     def _add_stock(cls, product, quantity):
         cls.env["stock.quant"].with_context(inventory_mode=True).create(
             {

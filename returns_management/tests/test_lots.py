@@ -16,24 +16,8 @@ class TestLots(ReturnsCommon):
         lot_group = cls.env.ref("stock.group_production_lot")
         cls.env.user.groups_id += lot_group
         cls.manager.groups_id += lot_group
-        cls.serial_product = cls._create_product(
-            name="Drone",
-            is_storable=True,
-            tracking="serial",
-            lst_price=500.0,
-            standard_price=200.0,
-            invoice_policy="delivery",
-            categ_id=cls.category.id,
-        )
-        cls.lot_product = cls._create_product(
-            name="Paint",
-            is_storable=True,
-            tracking="lot",
-            lst_price=10.0,
-            standard_price=4.0,
-            invoice_policy="delivery",
-            categ_id=cls.category.id,
-        )
+        cls.serial_product = cls._create_tracked_product("Drone", "serial", 500, 200)
+        cls.lot_product = cls._create_tracked_product("Paint", "lot", 10, 4)
         cls.sn1, cls.sn2, cls.sn3, cls.sn4, cls.sn5 = cls._create_lots(
             cls.serial_product, ["SN1", "SN2", "SN3", "SN4", "SN5"]
         )

@@ -13,26 +13,8 @@ class TestQcLots(ReturnsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        lot_group = cls.env.ref("stock.group_production_lot")
-        cls.env.user.groups_id += lot_group
-        cls.drone = cls._create_product(
-            name="Drone",
-            is_storable=True,
-            tracking="serial",
-            lst_price=500.0,
-            standard_price=200.0,
-            invoice_policy="delivery",
-            categ_id=cls.category.id,
-        )
-        cls.paint = cls._create_product(
-            name="Paint",
-            is_storable=True,
-            tracking="lot",
-            lst_price=10.0,
-            standard_price=4.0,
-            invoice_policy="delivery",
-            categ_id=cls.category.id,
-        )
+        cls.drone = cls._create_tracked_product("Drone", "serial", 500, 200)
+        cls.paint = cls._create_tracked_product("Paint", "lot", 10, 4)
         cls.sn1, cls.sn2, cls.sn3, cls.sn4 = cls.env["stock.lot"].create(
             [{"name": f"QSN{i}", "product_id": cls.drone.id} for i in range(1, 5)]
         )

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
 
 
 class StockReturnPicking(models.TransientModel):
@@ -19,3 +21,36 @@ class StockReturnPicking(models.TransientModel):
         if self.return_location_id:
             vals["location_dest_id"] = self.return_location_id.id
         return vals
+
+    @api.model
+    def _return_send_back(self, items):
+        """Send received goods back to the customer with Odoo's return of
+        their receipts: one return per receipt, ``to_refund`` so the sale's
+        delivered quantity is restored. items: (receipt move, quantity in
+        the move's unit, extra return line values). Returns the pickings."""
+        per_receipt = defaultdict(list)
+        for move, qty, extra in items:
+            per_receipt[move.picking_id].append((move, qty, extra))
+        wizards = self.create(
+            [
+                {
+                    "picking_id": receipt.id,
+                    "product_return_moves": [
+                        Command.create(
+                            {
+                                "product_id": move.product_id.id,
+                                "move_id": move.id,
+                                "quantity": qty,
+                                "to_refund": True,
+                                **extra,
+                            }
+                        )
+                        for move, qty, extra in lines
+                    ],
+                }
+                for receipt, lines in per_receipt.items()
+            ]
+        )
+        return self.env["stock.picking"].union(
+            *(wizard._create_return() for wizard in wizards)
+        )
