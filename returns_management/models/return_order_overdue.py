@@ -50,7 +50,7 @@ class ReturnOrder(models.Model):
         "overdue check. Cleared when the return changes state.",
     )
 
-    def init(self):
+    def init(self):  # pylint: disable=missing-return
         super().init()
         # the Overdue filter sorted by the default order, in the list and in
         # each kanban column, without sorting all its matches (SCALE.md)

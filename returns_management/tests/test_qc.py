@@ -437,7 +437,7 @@ class TestQc(ReturnsCommon):
         moves = self.env.registry["account.move"]
 
         def broken(*_args, **_kwargs):
-            raise UserError("Missing income account")
+            raise UserError(self.env._("Missing income account"))
 
         with patch.object(moves, "_return_reverse", broken):
             order = self._received({self.kettle: 1.0})
@@ -457,7 +457,7 @@ class TestQc(ReturnsCommon):
         order.line_ids.qc_grade = "as_new"
 
         def broken(*_args, **_kwargs):
-            raise UserError("Fiscal period locked")
+            raise UserError(self.env._("Fiscal period locked"))
 
         with patch.object(self.env.registry["account.move"], "action_post", broken):
             order.action_validate_qc()
