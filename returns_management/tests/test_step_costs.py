@@ -20,7 +20,9 @@ STEP_PINS = {
 # Inspection of one received return of one line, measured 2026-11-30.
 INSPECTION_PINS = {
     "grade": 17,  # 16: writing qc_grade on the line
-    "validate inspection": 78,  # 74: transfer created and validated, note logged
+    # 78 with stock_delivery and mrp installed (CI), 74 without: the transfer
+    # created and validated, the note logged
+    "validate inspection": 82,
 }
 
 
