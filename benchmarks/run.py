@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Customer returns, end to end: Odoo core vs OCA rma vs returns_management.
 
-    python3 benchmarks/run.py --quick   # N=20, all paths (~3 min, templates cached)
-    python3 benchmarks/run.py                    # N=20,100,400, all paths
-    python3 benchmarks/run.py --sizes 100 --paths rm_single,rm_batch --profile
+    python3 benchmarks/run.py --quick   # N=20, all paths
+    python3 benchmarks/run.py           # warm paths N=20,100,400; click paths 20,100
+    python3 benchmarks/run.py --clicks --sizes 20          # the click paths only
+    python3 benchmarks/run.py --sizes 20 --paths click_rm --profile
 
 Every path runs on its own fresh database (a clone of a template), in its own
-Odoo process. See benchmarks/README.md for what each path does and how to read
-the output (benchmarks/results/latest.md and latest.json).
+Odoo process. The click paths (click_*) replay what the web client sends for
+each click (webclient.py, clicks.py); the others call the ORM on one warm
+cursor. See benchmarks/README.md for what each path does and how to read the
+output (benchmarks/results/latest.md and latest.json).
 """
 
 import argparse
@@ -29,9 +32,17 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 WORKER = os.path.join(BENCH_DIR, "worker.py")
-ALL_PATHS = [
+CLICK_PATHS = [
+    "click_core_so",
+    "click_core_reversal",
+    "click_oca",
+    "click_rm",
+    "click_rm_auto",
+]
+ALL_PATHS = CLICK_PATHS + [
     "core_so",
     "core_reversal",
+    "core_batch",
     "oca_single",
     "oca_batch",
     "rm_single",
@@ -41,8 +52,14 @@ ALL_PATHS = [
 ]
 STEPS = ["create", "approve", "receive", "credit"]
 PATH_LABELS = {
+    "click_core_so": "(a1) core by hand: return wizard + SO credit note",
+    "click_core_reversal": "(a2) core by hand: return wizard + invoice reversal",
+    "click_oca": "(b) OCA rma_sale, one by one",
+    "click_rm": "(c) returns_management, one by one, escalated to a manager",
+    "click_rm_auto": "(e) returns_management, one by one, approved by policy",
     "core_so": "(a1) core: return wizard + SO credit note",
     "core_reversal": "(a2) core: return wizard + invoice reversal",
+    "core_batch": "(a3) core by hand in batch (floor)",
     "oca_single": "(b) OCA rma_sale, one by one",
     "oca_batch": "(b) OCA rma_sale, batch",
     "rm_single": "(c) returns_management, one by one",
@@ -51,8 +68,14 @@ PATH_LABELS = {
     "rm_auto_batch": "(f) returns_management, approved by policy, batch",
 }
 LAYER_OF_PATH = {
+    "click_core_so": "core",
+    "click_core_reversal": "core",
+    "click_oca": "oca",
+    "click_rm": "rm",
+    "click_rm_auto": "rm",
     "core_so": "core",
     "core_reversal": "core",
+    "core_batch": "core",
     "oca_single": "oca",
     "oca_batch": "oca",
     "rm_single": "rm",
@@ -461,7 +484,13 @@ def _md_header(meta):
         f"Run {meta['date']} on {meta['nproc']} cores, {meta.get('ram_gib', '?')} GiB "
         f"RAM ({meta.get('cpu', '?')}), {versions}.",
         "",
-        f"Command: `{meta['command']}` — sizes {meta['sizes']}, warm-up "
+        f"Command: `{meta['command']}` — sizes {meta['sizes']}"
+        + (
+            f" (click paths at {meta['click_sizes']})"
+            if meta.get("click_sizes")
+            else ""
+        )
+        + ", warm-up "
         f"{meta['warmup']} return(s) per path (not measured), step end "
         f"`{meta['step_end']}`, {meta['jobs']} measurement process(es) at a time, "
         f"total wall time {meta['wall_s']:.0f} s (templates/seeding "
@@ -478,7 +507,8 @@ def _md_header(meta):
 
 
 def _queries(x):
-    return _fmt(x, 0 if float(x).is_integer() else 1)
+    x = round(float(x), 1)
+    return _fmt(x, 0 if x.is_integer() else 1)
 
 
 def _md_main_table(results):
@@ -494,6 +524,8 @@ def _md_main_table(results):
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for r in results:
+        if r["path"] in CLICK_PATHS:
+            continue
         label = PATH_LABELS[r["path"]]
         if r.get("error"):
             lines.append(
@@ -526,6 +558,8 @@ RATIOS = [
     ("(d)/(a1)", "rm_batch", "core_so"),
     ("(d)/(a2)", "rm_batch", "core_reversal"),
     ("(d)/(b batch)", "rm_batch", "oca_batch"),
+    ("(d)/(a3)", "rm_batch", "core_batch"),
+    ("(b batch)/(a3)", "oca_batch", "core_batch"),
     ("(e)/(c)", "rm_auto_single", "rm_single"),
     ("(f)/(d)", "rm_auto_batch", "rm_batch"),
 ]
@@ -534,7 +568,8 @@ RATIOS = [
 def _md_ratios(by, sizes):
     lines = [
         "",
-        "## Ratios (total per return; < 1 means returns_management is cheaper)",
+        "### Ratios, warm cache (total per return; < 1 means returns_management "
+        "is cheaper)",
         "",
         "| ratio | N | wall time | SQL queries | cpu time |",
         "|---|---:|---:|---:|---:|",
@@ -555,7 +590,7 @@ def _md_ratios(by, sizes):
 def _md_reference(by, sizes):
     lines = [
         "",
-        "## Against the reference figures (per return, all steps)",
+        "### Against the reference figures (per return, all steps, warm cache)",
         "",
         "| path | N | reference queries | measured queries | reference ms "
         "| measured wall ms | measured cpu ms |",
@@ -573,6 +608,227 @@ def _md_reference(by, sizes):
                 f"| {_fmt(total['ms_per_return'])} "
                 f"| {_fmt(total['cpu_ms_per_return'])} |"
             )
+    return lines
+
+
+CLICK_RATIOS = [
+    ("(c)/(a2) ours / core", "click_rm", "click_core_reversal"),
+    ("(c)/(a1) ours / core", "click_rm", "click_core_so"),
+    ("(c)/(b) ours / OCA", "click_rm", "click_oca"),
+    ("(e)/(a2) ours by policy / core", "click_rm_auto", "click_core_reversal"),
+    ("(e)/(b) ours by policy / OCA", "click_rm_auto", "click_oca"),
+]
+PARTS = ("action", "form", "chatter")
+
+
+def _md_click_totals(results):
+    lines = [
+        "",
+        "### Whole return, per click path",
+        "",
+        "Per return: `wall ms / SQL queries` per stage (the clicks of that stage "
+        "added up), then the totals.",
+        "",
+        "| path | N | clicks | requests | create | approve | receive "
+        "| credit note + post | **total ms** | **total queries** | cpu ms | sql ms "
+        "| checks |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in results:
+        if r["path"] not in CLICK_PATHS:
+            continue
+        label = PATH_LABELS[r["path"]]
+        if r.get("error"):
+            lines.append(
+                f"| {label} | {r['n']} | error: {r['error'][:80]} "
+                "| | | | | | | | | | ✗ |"
+            )
+            continue
+        steps, total = r["steps"], r["total"]
+        cells = [
+            (
+                f"{_fmt(steps[s]['ms_per_return'])} / "
+                f"{_queries(steps[s]['queries_per_return'])}"
+                if steps[s]["queries_per_return"]
+                else "-"
+            )
+            for s in STEPS
+        ]
+        lines.append(
+            f"| {label} | {r['n']} | {total['clicks']} "
+            f"| {_queries(total['requests_per_return'])} | "
+            + " | ".join(cells)
+            + f" | **{_fmt(total['ms_per_return'])}**"
+            f" | **{_fmt(total['queries_per_return'], 1)}**"
+            f" | {_fmt(total['cpu_ms_per_return'])}"
+            f" | {_fmt(total.get('sql_ms_per_return'))}"
+            f" | {'✓' if r['ok'] else '✗'} |"
+        )
+    return lines
+
+
+def _md_click_ratios(by, sizes):
+    lines = [
+        "",
+        "### Ratios per click path (whole return; < 1 means returns_management "
+        "is cheaper)",
+        "",
+        "| ratio | N | wall time | SQL queries | cpu time | create + approve "
+        "queries | receive queries | credit queries |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def stage_queries(r, stages):
+        return sum(r["steps"][s]["queries_per_return"] for s in stages)
+
+    for n in sizes:
+        for label, num, den in CLICK_RATIOS:
+            a, b = by.get((num, n)), by.get((den, n))
+            if not a or not b:
+                continue
+            cols = [
+                _fmt(_ratio(a["total"][key], b["total"][key]), 2)
+                for key in ("ms_per_return", "queries_per_return", "cpu_ms_per_return")
+            ]
+            # core opens its wizard at "create" and creates the receipt at
+            # "approve", OCA confirms at "create": only their sum compares
+            cols += [
+                _fmt(_ratio(stage_queries(a, stages), stage_queries(b, stages)), 2)
+                for stages in (("create", "approve"), ("receive",), ("credit",))
+            ]
+            lines.append(f"| {label} | {n} | " + " | ".join(cols) + " |")
+    return lines
+
+
+def _md_click_detail(results, n):
+    lines = [
+        "",
+        f"### Click by click, N = {n}",
+        "",
+        "Per return. `queries` splits as action (the button: call_button, and "
+        "web_save / onchange / action load where the click has them) + form "
+        "(web_read of the form it lands on) + chatter (/mail/thread/data and "
+        "/mail/thread/messages).",
+        "",
+        "| path | stage | click | requests | **queries** | action + form + chatter "
+        "| **wall ms** | cpu ms | sql ms |",
+        "|---|---|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in results:
+        if r["path"] not in CLICK_PATHS or r["n"] != n or r.get("error"):
+            continue
+        label = PATH_LABELS[r["path"]].split(",")[0]
+        for c in r["clicks"]:
+            split = " + ".join(
+                _queries(c["parts"][p]["queries_per_return"])
+                if p in c["parts"]
+                else "0"
+                for p in PARTS
+            )
+            lines.append(
+                f"| {label} | {c['stage']} | {c['click']} "
+                f"| {_queries(c['requests_per_return'])} "
+                f"| **{_queries(c['queries_per_return'])}** | {split} "
+                f"| **{_fmt(c['ms_per_return'])}** | {_fmt(c['cpu_ms_per_return'])} "
+                f"| {_fmt(c['sql_ms_per_return'])} |"
+            )
+    return lines
+
+
+def _md_clicks(results, by, meta):
+    click_results = [r for r in results if r["path"] in CLICK_PATHS]
+    if not click_results:
+        return []
+    sizes = sorted({r["n"] for r in click_results})
+    lines = [
+        "",
+        "## Per click (what a user waits for)",
+        "",
+        "Each click of the web client replayed as the browser sends it, as the "
+        "admin user (access rules and record rules apply): the button "
+        "(`/web/dataset/call_button`, after `web_save` when it is a dialog's "
+        "button), then the form it lands on (`web_read` with the form view's "
+        "field specification, smart-button counts and x2many lists included), "
+        "then its chatter (`/mail/thread/data`: activities, attachments, "
+        "followers; `/mail/thread/messages`). Every request is its own "
+        "transaction: new cursor, new Environment (empty record cache), COMMIT. "
+        "Registry caches (views, access rights, rules) stay warm, as in a "
+        "running server. Not replayed: the HTTP layer, `get_views` and action "
+        "definitions the browser caches, moving between documents (breadcrumbs, "
+        "smart buttons).",
+    ]
+    lines += _md_click_totals(results)
+    lines += _md_click_ratios(by, sizes)
+    lines += _md_click_detail(results, max(sizes))
+    return lines
+
+
+BATCH_PATHS = ("core_batch", "rm_batch", "oca_batch")
+
+
+def _md_batch_floor(by, sizes):
+    present = [p for p in BATCH_PATHS if any((p, n) in by for n in sizes)]
+    if "rm_batch" not in present or len(present) < 2:
+        return []
+    lines = [
+        "",
+        "## Batch floor: N returns in one go",
+        "",
+        "Per return: `wall ms / SQL queries` (cpu ms in brackets), warm cache, "
+        "superuser. (a3) is core's own API used at its cheapest: the N return "
+        "wizards created in one call and `_create_return()` on each, one "
+        "`button_validate` on all receipts, one reversal wizard on the N invoices, "
+        "quantities written on all credit note lines at once, one `action_post`.",
+        "",
+        "| N | (a3) core batch | (d) returns_management batch "
+        "| (b) OCA batch | (d)/(a3) queries | (d)/(a3) wall | (d)/(b) queries "
+        "| (d)/(b) wall |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def cell(r):
+        if not r:
+            return "-"
+        t = r["total"]
+        return (
+            f"{_fmt(t['ms_per_return'])} / {_fmt(t['queries_per_return'], 1)} "
+            f"({_fmt(t['cpu_ms_per_return'])})"
+        )
+
+    def ratio(a, b, key):
+        if not a or not b:
+            return "-"
+        return _fmt(_ratio(a["total"][key], b["total"][key]), 2)
+
+    for n in sizes:
+        core, rm, oca = (by.get((p, n)) for p in BATCH_PATHS)
+        if not rm:
+            continue
+        lines.append(
+            f"| {n} | {cell(core)} | {cell(rm)} | {cell(oca)} "
+            f"| {ratio(rm, core, 'queries_per_return')} "
+            f"| {ratio(rm, core, 'ms_per_return')} "
+            f"| {ratio(rm, oca, 'queries_per_return')} "
+            f"| {ratio(rm, oca, 'ms_per_return')} |"
+        )
+    small, large = min(sizes), max(sizes)
+    if small != large:
+        lines += [
+            "",
+            f"Flatness, per return at N = {large} / N = {small} (1.00 = flat):",
+            "",
+            "| path | queries | wall time | cpu time |",
+            "|---|---:|---:|---:|",
+        ]
+        for path in present:
+            a, b = by.get((path, large)), by.get((path, small))
+            if not a or not b:
+                continue
+            cols = [
+                _fmt(_ratio(a["total"][key], b["total"][key]), 2)
+                for key in ("queries_per_return", "ms_per_return", "cpu_ms_per_return")
+            ]
+            lines.append(f"| {PATH_LABELS[path]} | " + " | ".join(cols) + " |")
     return lines
 
 
@@ -595,9 +851,10 @@ def _md_checks(results):
 def _md_profile_step(r, step):
     n = r["n"]
     prof = r["profile"][step]
+    queries = prof["queries"] / n
     lines = [
         "",
-        f"**{step}** — {r['steps'][step]['queries_per_return']} queries per return",
+        f"**{step}** — {_queries(round(queries, 2))} queries per return",
         "",
         "| queries/return | first frame outside the ORM | | queries/return "
         "| innermost returns_management frame |",
@@ -622,9 +879,8 @@ def _md_profiles(results):
     lines = ["", "## Top query sites (per return)"]
     for r in profiled:
         lines += ["", f"### {PATH_LABELS[r['path']]}, N={r['n']}"]
-        for step in STEPS:
-            if r["profile"].get(step):
-                lines += _md_profile_step(r, step)
+        for step in r["profile"]:
+            lines += _md_profile_step(r, step)
     return lines
 
 
@@ -632,9 +888,17 @@ def build_markdown(report):
     meta, results = report["meta"], report["results"]
     by = {(r["path"], r["n"]): r for r in results if not r.get("error")}
     lines = _md_header(meta)
-    lines += _md_main_table(results)
-    lines += _md_ratios(by, meta["sizes"])
-    lines += _md_reference(by, meta["sizes"])
+    lines += _md_clicks(results, by, meta)
+    lines += _md_batch_floor(by, meta["sizes"])
+    if any(r["path"] not in CLICK_PATHS for r in results):
+        lines += [
+            "",
+            "## Warm cache (one cursor, superuser, each step ended by "
+            f"`{meta['step_end']}`)",
+        ]
+        lines += _md_main_table(results)
+        lines += _md_ratios(by, meta["sizes"])
+        lines += _md_reference(by, meta["sizes"])
     lines += _md_checks(results)
     lines += _md_profiles(results)
     lines.append("")
@@ -654,8 +918,19 @@ def main():
     )
     parser.add_argument(
         "--paths",
-        default=",".join(ALL_PATHS),
+        default=None,
         help="comma-separated, default all: " + ",".join(ALL_PATHS),
+    )
+    parser.add_argument(
+        "--clicks",
+        action="store_true",
+        help="the click paths only (" + ",".join(CLICK_PATHS) + "), at every size",
+    )
+    parser.add_argument(
+        "--click-sizes",
+        default=None,
+        help="sizes at which the click paths run (default: those of --sizes up "
+        "to 100, or the smallest; with --clicks: all of --sizes)",
     )
     parser.add_argument(
         "--out", default=os.path.join(BENCH_DIR, "results"), help="output folder"
@@ -707,12 +982,35 @@ def main():
         "--data-dir", default=os.path.join(tempfile.gettempdir(), "rm_bench_data")
     )
     parser.add_argument(
+        "--render",
+        metavar="JSON",
+        help="rebuild the markdown report of a saved latest.json (no measuring)",
+    )
+    parser.add_argument(
         "--oca-target", default=os.path.join(tempfile.gettempdir(), "oca_rma")
     )
     args = parser.parse_args()
+    if args.render:
+        with open(args.render) as fh:
+            markdown = build_markdown(json.load(fh))
+        out = os.path.join(os.path.dirname(os.path.abspath(args.render)), "latest.md")
+        with open(out, "w") as fh:
+            fh.write(markdown)
+        log(f"wrote {out}")
+        return 0
 
     sizes = [20] if args.quick else [int(x) for x in args.sizes.split(",") if x.strip()]
-    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    if args.paths:
+        paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    else:
+        paths = CLICK_PATHS if args.clicks else ALL_PATHS
+    if args.click_sizes:
+        click_sizes = [int(x) for x in args.click_sizes.split(",") if x.strip()]
+    elif args.clicks:
+        click_sizes = sizes
+    else:
+        click_sizes = [n for n in sizes if n <= 100] or sizes[:1]
+    sizes = sorted(set(sizes) | set(click_sizes))
     unknown = set(paths) - set(ALL_PATHS)
     if unknown:
         parser.error(f"unknown paths: {', '.join(sorted(unknown))}")
@@ -755,7 +1053,12 @@ def main():
     if args.setup_only:
         return 0
 
-    jobs = [(path, n) for n in sizes for path in paths]
+    jobs = [
+        (path, n)
+        for n in sizes
+        for path in paths
+        if n in click_sizes or path not in CLICK_PATHS
+    ]
     # longest first, so that with --jobs 2 every path runs next to another one
     # most of the time and the tail is short
     order = sorted(jobs, key=lambda j: (-j[1], j[0].endswith("_batch"), jobs.index(j)))
@@ -784,6 +1087,9 @@ def main():
         {
             "command": "python3 benchmarks/run.py " + " ".join(sys.argv[1:]),
             "sizes": sizes,
+            "click_sizes": [
+                n for n in click_sizes if any(p in CLICK_PATHS for p in paths)
+            ],
             "paths": paths,
             "warmup": args.warmup,
             "step_end": args.step_end,

@@ -16,8 +16,12 @@ import collections
 import json
 import os
 import sys
+import threading
 import time
 import traceback
+
+# the click paths (clicks.py, webclient.py) live next to this file
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # --- query-site profiler --------------------------------------------
 
@@ -134,6 +138,7 @@ class QueryProfiler:
                 "by_site": self.sites[step].most_common(top),
                 "by_returns_management_frame": self.rm_sites[step].most_common(top),
                 "by_statement": self.tables[step].most_common(top),
+                "queries": sum(self.tables[step].values()),
             }
         return out
 
@@ -419,6 +424,55 @@ def run_core(env, meter, orders, credit_mode, product):
             meter.run("credit", _core_credit_reversal, env, so, product)
 
 
+# (a3) Odoo core in batch: the floor ----------------------------------
+
+
+def _core_batch_create(env, orders):
+    """One return wizard per delivery, all created in one call, quantities
+    set in one write (what core's own API allows at the cheapest)."""
+    deliveries = orders.picking_ids.filtered(
+        lambda p: p.picking_type_code == "outgoing"
+    )
+    wizards = env["stock.return.picking"].create(
+        [{"picking_id": delivery.id} for delivery in deliveries]
+    )
+    wizards.product_return_moves.write({"quantity": QTY_RETURNED, "to_refund": True})
+    return wizards
+
+
+def _core_batch_approve(env, wizards):
+    # core has no batch return: _create_return() per wizard (it copies the
+    # delivery, creates the moves, confirms and reserves that one picking)
+    return env["stock.picking"].union(*(wizard._create_return() for wizard in wizards))
+
+
+def _core_batch_credit(env, orders, product):
+    """One reversal wizard on all invoices (one credit note each), the
+    returned quantity written on all their product lines at once, one post."""
+    invoices = orders.invoice_ids.filtered(lambda m: m.move_type == "out_invoice")
+    wizard = (
+        env["account.move.reversal"]
+        .with_context(active_model="account.move", active_ids=invoices.ids)
+        .create({"reason": "Customer return", "journal_id": invoices[0].journal_id.id})
+    )
+    wizard.refund_moves()
+    refunds = wizard.new_move_ids
+    if len(refunds) != len(invoices):
+        raise RuntimeError(f"{len(refunds)} credit notes for {len(invoices)} invoices")
+    refunds.invoice_line_ids.filtered(lambda l: l.product_id == product).write(
+        {"quantity": QTY_RETURNED}
+    )
+    refunds.action_post()
+    return refunds
+
+
+def run_core_batch(env, meter, orders, product):
+    wizards = meter.run("create", _core_batch_create, env, orders)
+    pickings = meter.run("approve", _core_batch_approve, env, wizards)
+    meter.run("receive", _validate, pickings)
+    meter.run("credit", _core_batch_credit, env, orders, product)
+
+
 # (b) OCA rma + rma_sale ---------------------------------------------
 
 
@@ -565,12 +619,23 @@ def run_rm_auto(env, meter, orders, batch):
         meter.run("credit", _rm_credit, returns)
 
 
+CLICK_PATH_NAMES = (
+    "click_core_so",
+    "click_core_reversal",
+    "click_oca",
+    "click_rm",
+    "click_rm_auto",
+)
+
 PATHS = {
     "core_so": lambda env, meter, orders, seed: run_core(
         env, meter, orders, "so", seed["product"]
     ),
     "core_reversal": lambda env, meter, orders, seed: run_core(
         env, meter, orders, "reversal", seed["product"]
+    ),
+    "core_batch": lambda env, meter, orders, seed: run_core_batch(
+        env, meter, orders, seed["product"]
     ),
     "oca_single": lambda env, meter, orders, seed: run_oca_single(env, meter, orders),
     "oca_batch": lambda env, meter, orders, seed: run_oca_batch(env, meter, orders),
@@ -728,6 +793,125 @@ def cmd_seed(args):
     return info
 
 
+def _totals(steps, n, source):
+    """Per-return figures of each step and of the whole return."""
+    keys = {
+        "ms_per_return": "wall",
+        "queries_per_return": "queries",
+        "cpu_ms_per_return": "cpu",
+        "sql_ms_per_return": "sql",
+    }
+    out_steps = {
+        step: {
+            key: round(source[attr].get(step, 0) * (1000 if "ms" in key else 1) / n, 2)
+            for key, attr in keys.items()
+        }
+        for step in steps
+    }
+    total = {
+        key: round(
+            sum(source[attr].get(s, 0) for s in steps)
+            * (1000 if "ms" in key else 1)
+            / n,
+            2,
+        )
+        for key, attr in keys.items()
+    }
+    return out_steps, total
+
+
+def _measure_warm(env, args, profiler, orders, seed_info):
+    """The warm-cache paths: one cursor, superuser, steps end per --step-end
+    (nothing committed unless --step-end commit: the checks read this cursor)."""
+    meter = Meter(env, profiler, args.step_end)
+    hooks = [meter.sql_hook] + ([profiler.hook] if profiler else [])
+    threading.current_thread().query_hooks = hooks
+    run = PATHS[args.path]
+    if args.warmup:
+        # warm the ORM caches and lazy imports the same way for every path;
+        # these returns go through the same path but are not timed
+        meter.enabled = False
+        run(env, meter, orders[: args.warmup], seed_info)
+        meter.enabled = True
+    measured = orders[args.warmup :]
+    t0 = time.perf_counter()
+    run(env, meter, measured, seed_info)
+    wall_s = time.perf_counter() - t0
+    source = {
+        "wall": meter.time,
+        "queries": meter.queries,
+        "cpu": meter.cpu,
+        "sql": meter.sql,
+    }
+    steps, total = _totals(STEPS, len(measured), source)
+    for step in STEPS:
+        steps[step]["calls"] = meter.calls[step]
+    return {"wall_s": round(wall_s, 3), "steps": steps, "total": total}
+
+
+def _measure_clicks(registry, env, args, profiler, orders, seed_info):
+    """The click paths: one return after the other, each click's requests
+    in transactions of their own, as the admin user (not superuser)."""
+    import clicks
+    import webclient
+
+    user = env.ref("base.user_admin")
+    context = {
+        "lang": user.lang or "en_US",
+        "tz": user.tz or "UTC",
+        "uid": user.id,
+        "allowed_company_ids": [user.company_id.id],
+    }
+    seed = {
+        "qty": QTY_RETURNED,
+        "product_id": seed_info["product_id"],
+    }
+    if "rma" in env:
+        seed["oca_operation_id"] = env.ref("rma.rma_operation_refund").id
+    if "return.order" in env:
+        seed["rm_reason_id"] = env.ref("returns_management.return_reason_defective").id
+        if args.path == "click_rm_auto":
+            _rm_auto_approve_policy(env)
+    env.cr.commit()
+    wc = webclient.WebClient(registry, user.id, context, profiler)
+    hooks = [wc.sql_hook] + ([profiler.hook] if profiler else [])
+    threading.current_thread().query_hooks = hooks
+    run = clicks.CLICK_PATHS[args.path]
+    wc.enabled = False
+    for order_id in orders.ids[: args.warmup]:
+        run(wc, order_id, seed)
+    wc.enabled = True
+    measured = orders.ids[args.warmup :]
+    t0 = time.perf_counter()
+    for order_id in measured:
+        run(wc, order_id, seed)
+    wall_s = time.perf_counter() - t0
+    n = len(measured)
+    click_rows = wc.report(n)
+    source = {attr: collections.Counter() for attr in ("wall", "queries", "cpu", "sql")}
+    for (stage, _label), cost in wc.costs.items():
+        source["wall"][stage] += cost.wall
+        source["queries"][stage] += cost.queries
+        source["cpu"][stage] += cost.cpu
+        source["sql"][stage] += cost.sql
+    steps, total = _totals(STEPS, n, source)
+    total["clicks"] = len(click_rows)
+    total["requests_per_return"] = round(
+        sum(c["requests_per_return"] for c in click_rows), 2
+    )
+    return {
+        "wall_s": round(wall_s, 3),
+        "steps": steps,
+        "total": total,
+        "clicks": click_rows,
+        "user": user.login,
+        "forms": {
+            f"{model}{' (dialog)' if dialog else ''}": view.spec_size()
+            for (model, _view_id, dialog), view in wc.views.items()
+        },
+    }
+
+
 def cmd_measure(args):
     from odoo import SUPERUSER_ID, api
 
@@ -754,39 +938,13 @@ def cmd_measure(args):
         product = seed_info["product"]
         quants_before = _quants_by_location(env, product)
         cr.commit()
-        meter = Meter(env, profiler, args.step_end)
-        import threading
-
-        hooks = [meter.sql_hook] + ([profiler.hook] if profiler else [])
-        threading.current_thread().query_hooks = hooks
-        run = PATHS[args.path]
-        if args.warmup:
-            # warm the ORM caches and lazy imports the same way for every path;
-            # these returns go through the same path but are not timed
-            meter.enabled = False
-            run(env, meter, orders[: args.warmup], seed_info)
-            meter.enabled = True
-        measured = orders[args.warmup :]
-        t0 = time.perf_counter()
-        run(env, meter, measured, seed_info)
-        out["wall_s"] = round(time.perf_counter() - t0, 3)
-        n = len(measured)
-        out["steps"] = {
-            step: {
-                "ms_per_return": round(1000 * meter.time[step] / n, 2),
-                "queries_per_return": round(meter.queries[step] / n, 2),
-                "cpu_ms_per_return": round(1000 * meter.cpu[step] / n, 2),
-                "sql_ms_per_return": round(1000 * meter.sql[step] / n, 2),
-                "calls": meter.calls[step],
-            }
-            for step in STEPS
-        }
-        out["total"] = {
-            "ms_per_return": round(sum(1000 * meter.time[s] for s in STEPS) / n, 2),
-            "queries_per_return": round(sum(meter.queries[s] for s in STEPS) / n, 2),
-            "cpu_ms_per_return": round(sum(1000 * meter.cpu[s] for s in STEPS) / n, 2),
-            "sql_ms_per_return": round(sum(1000 * meter.sql[s] for s in STEPS) / n, 2),
-        }
+        if args.path.startswith("click_"):
+            out.update(
+                _measure_clicks(registry, env, args, profiler, orders, seed_info)
+            )
+        else:
+            out.update(_measure_warm(env, args, profiler, orders, seed_info))
+        threading.current_thread().query_hooks = []
         out["checks"] = check(env, args.path, orders, seed_info, quants_before)
         out["ok"] = all(c["ok"] for c in out["checks"])
         if profiler:
@@ -803,7 +961,7 @@ def main():
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--warmup", type=int, default=0)
-    parser.add_argument("--path", choices=sorted(PATHS))
+    parser.add_argument("--path", choices=sorted(PATHS) + sorted(CLICK_PATH_NAMES))
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
         "--step-end", choices=["commit", "precommit", "flush"], default="precommit"
