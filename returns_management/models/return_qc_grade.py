@@ -69,7 +69,7 @@ class ReturnQcGrade(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
         # sudo is safe: only counts, over every company, whether it is used
-        lines = self.env["return.qc.line"].sudo()
+        lines = self.env["return.qc.line"].sudo()  # see above
         used = lines.search_count([("grade_id", "in", self.ids)], limit=1)
         if used:
             raise UserError(
@@ -92,7 +92,9 @@ class ReturnQcGrade(models.Model):
     def _selection_values(self):
         """Selection of qc_grade, in the user's language."""
         # sudo is safe: grade names only, the labels of a selection
-        grades = self.sudo().browse([gid for _code, gid in self._grade_selection()])
+        grades = self.sudo().browse(  # see above
+            [gid for _code, gid in self._grade_selection()]
+        )
         names = {grade.id: grade.name for grade in grades}
         return [(code, names[grade_id]) for code, grade_id in self._grade_selection()]
 

@@ -58,7 +58,7 @@ class StockPicking(models.Model):
         inspection = self.filtered(lambda p: p.move_ids.return_qc_line_id)
         # sudo is safe: the returns whose inspection transfers just finished,
         # closed if nothing else waits (a warehouse user may lack returns rights)
-        inspection.sudo().return_qc_order_ids._close_resolved()
+        inspection.sudo().return_qc_order_ids._close_resolved()  # see above
         return res
 
     def _return_qc_link_orders(self):
