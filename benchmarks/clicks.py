@@ -180,28 +180,33 @@ def oca(wc, so_id, seed):
 # --- returns_management, one by one ----------------------------------
 
 
-def rm(wc, so_id, seed, approve=True):
+def _rm_create_and_submit(wc, so_id, seed):
     order = wc.displayed("sale.order", so_id)
     with wc.click("create", "sale order: Return (opens the wizard)"):
         wizard = wc.button(order, "action_open_return_wizard")
-    with wc.click("create", "wizard: quantity 2, reason, Create Return"):
+    with wc.click("create", "wizard: quantity 2, reason, Submit Return"):
         values = wizard.view.save_values(wizard.values)
         values["line_ids"] = _lines_set(
             values["line_ids"], quantity=seed["qty"], reason_id=seed["rm_reason_id"]
         )
-        ret = wc.save_and_button(wizard, values, "action_create_return")
-    with wc.click("create", "return: Submit"):
-        ret = wc.button(ret, "action_submit")
-    if approve:
-        with wc.click("approve", "return: Approve"):
-            ret = wc.button(ret, "action_approve")
+        return wc.save_and_button(wizard, values, "action_create_and_submit")
 
+
+def _rm_receive(wc, ret):
     def receipt_id(env):
         return env["return.order"].browse(ret.res_id).return_picking_ids.id
 
     receipt = wc.displayed("stock.picking", _ids(wc, receipt_id))
     with wc.click("receive", "receipt: Validate"):
         wc.button(receipt, "button_validate")
+
+
+def rm(wc, so_id, seed, approve=True):
+    ret = _rm_create_and_submit(wc, so_id, seed)
+    if approve:
+        with wc.click("approve", "return: Approve"):
+            ret = wc.button(ret, "action_approve")
+    _rm_receive(wc, ret)
     ret = wc.displayed("return.order", ret.res_id)
     with wc.click("credit", "return: Create Credit Notes"):
         refund = wc.button(ret, "action_create_credit_notes")
@@ -215,10 +220,24 @@ def rm_auto(wc, so_id, seed):
     rm(wc, so_id, seed, approve=False)
 
 
+def rm_flow(wc, so_id, seed):
+    """The policy approves on submit, and credits and posts on receipt:
+    the credit note is done when the receipt is validated."""
+    ret = _rm_create_and_submit(wc, so_id, seed)
+    _rm_receive(wc, ret)
+
+    def credit_note_states(env):
+        return env["return.order"].browse(ret.res_id).credit_note_ids.mapped("state")
+
+    if _ids(wc, credit_note_states) != ["posted"]:
+        raise RuntimeError("the policy did not credit and post on receipt")
+
+
 CLICK_PATHS = {
     "click_core_so": core_so,
     "click_core_reversal": core_reversal,
     "click_oca": oca,
     "click_rm": rm,
     "click_rm_auto": rm_auto,
+    "click_rm_flow": rm_flow,
 }

@@ -38,6 +38,7 @@ CLICK_PATHS = [
     "click_oca",
     "click_rm",
     "click_rm_auto",
+    "click_rm_flow",
 ]
 ALL_PATHS = CLICK_PATHS + [
     "core_so",
@@ -57,6 +58,7 @@ PATH_LABELS = {
     "click_oca": "(b) OCA rma_sale, one by one",
     "click_rm": "(c) returns_management, one by one, escalated to a manager",
     "click_rm_auto": "(e) returns_management, one by one, approved by policy",
+    "click_rm_flow": "(g) returns_management, one by one, automatic by policy",
     "core_so": "(a1) core: return wizard + SO credit note",
     "core_reversal": "(a2) core: return wizard + invoice reversal",
     "core_batch": "(a3) core by hand in batch (floor)",
@@ -73,6 +75,7 @@ LAYER_OF_PATH = {
     "click_oca": "oca",
     "click_rm": "rm",
     "click_rm_auto": "rm",
+    "click_rm_flow": "rm",
     "core_so": "core",
     "core_reversal": "core",
     "core_batch": "core",
@@ -617,6 +620,8 @@ CLICK_RATIOS = [
     ("(c)/(b) ours / OCA", "click_rm", "click_oca"),
     ("(e)/(a2) ours by policy / core", "click_rm_auto", "click_core_reversal"),
     ("(e)/(b) ours by policy / OCA", "click_rm_auto", "click_oca"),
+    ("(g)/(a2) ours, automatic / core", "click_rm_flow", "click_core_reversal"),
+    ("(g)/(b) ours, automatic / OCA", "click_rm_flow", "click_oca"),
 ]
 PARTS = ("action", "form", "chatter")
 

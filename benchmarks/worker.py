@@ -606,6 +606,20 @@ def _rm_auto_approve_policy(env):
         )
 
 
+def _rm_automatic_policy(env):
+    """A company-wide policy that approves every request, and credits and
+    posts when the goods are received (not measured)."""
+    env["return.policy"].create(
+        {
+            "name": "Approve and refund on receipt",
+            "sequence": 1,
+            "auto_approve": True,
+            "refund_trigger": "on_receipt",
+            "auto_post_credit_note": True,
+        }
+    )
+
+
 def run_rm_auto(env, meter, orders, batch):
     """Submitting approves through the policy: no manager step."""
     _rm_auto_approve_policy(env)
@@ -625,6 +639,7 @@ CLICK_PATH_NAMES = (
     "click_oca",
     "click_rm",
     "click_rm_auto",
+    "click_rm_flow",
 )
 
 PATHS = {
@@ -872,6 +887,8 @@ def _measure_clicks(registry, env, args, profiler, orders, seed_info):
         seed["rm_reason_id"] = env.ref("returns_management.return_reason_defective").id
         if args.path == "click_rm_auto":
             _rm_auto_approve_policy(env)
+        if args.path == "click_rm_flow":
+            _rm_automatic_policy(env)
     env.cr.commit()
     wc = webclient.WebClient(registry, user.id, context, profiler)
     hooks = [wc.sql_hook] + ([profiler.hook] if profiler else [])

@@ -34,20 +34,25 @@ class ReturnOrderCreateWizard(models.TransientModel):
             ]
 
     def action_create_return(self):
+        """Create the return as a draft and open it."""
+        return self._create_return()._action_view_self()
+
+    def action_create_and_submit(self):
+        """Create the return and submit it at once: one click instead of
+        two, and the return policy decides straight away. If submitting
+        refuses, nothing is created."""
+        order = self._create_return()
+        order.action_submit()
+        return order._action_view_self()
+
+    def _create_return(self):
         self.ensure_one()
         chosen = self.line_ids.filtered(lambda l: l.quantity)
         if not chosen:
             raise UserError(
                 self.env._("Set a quantity to return on at least one line.")
             )
-        order = self.env["return.order"].create(self._prepare_return_order_vals(chosen))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "return.order",
-            "res_id": order.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return self.env["return.order"].create(self._prepare_return_order_vals(chosen))
 
     def _prepare_return_order_vals(self, chosen_lines):
         return {

@@ -53,13 +53,13 @@ registry.category("web_tour.tours").add("returns_management_backoffice_tour", {
                     ".modal .o_field_widget[name=reason_id] input:value('Wrong item shipped')",
             },
             {
-                content: "Create the return",
-                trigger: ".modal footer button[name=action_create_return]",
+                content: "Create and submit the return in one click",
+                trigger: ".modal footer button[name=action_create_and_submit]",
                 run: "click",
             },
             {
-                content: "The draft return is open",
-                trigger: `body:not(:has(.modal)) ${statusIs("draft")}`,
+                content: "The return waits for approval",
+                trigger: `body:not(:has(.modal)) ${statusIs("to_approve")}`,
             },
             {
                 content: "Remember its reference",
@@ -72,15 +72,6 @@ registry.category("web_tour.tours").add("returns_management_backoffice_tour", {
                 content: "The line holds 2 units",
                 trigger:
                     ".o_field_widget[name=line_ids] .o_data_row .o_data_cell[name=quantity]:contains('2.00')",
-            },
-            {
-                content: "Submit the return",
-                trigger: ".o_form_view .o_statusbar_buttons button[name=action_submit]",
-                run: "click",
-            },
-            {
-                content: "The return waits for approval",
-                trigger: statusIs("to_approve"),
             },
             {
                 content: "Approve the return",
