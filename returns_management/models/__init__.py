@@ -1,3 +1,4 @@
+from . import return_cached_mixin
 from . import return_reason
 from . import return_qc_grade
 from . import return_qc_route

@@ -11,6 +11,7 @@ class ReturnPolicy(models.Model):
     """
 
     _name = "return.policy"
+    _inherit = ["return.cached.mixin"]
     _description = "Return Policy"
     _order = "sequence, id"
     _check_company_auto = True
@@ -214,19 +215,6 @@ class ReturnPolicy(models.Model):
             rank = 2 if customer_limited else 1 if scope["categories"] else 0
             ranked.append(((-rank, policy.sequence, policy.id), policy.id, scope))
         return tuple((policy_id, scope) for _key, policy_id, scope in sorted(ranked))
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.model
     def _create_missing_default_policies(self):

@@ -19,6 +19,7 @@ class ReturnQcGrade(models.Model):
     """
 
     _name = "return.qc.grade"
+    _inherit = ["return.cached.mixin"]
     _description = "Inspection Grade"
     _order = "sequence, id"
 
@@ -52,19 +53,6 @@ class ReturnQcGrade(models.Model):
             "differently graded.",
         ),
     ]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
