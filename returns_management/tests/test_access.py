@@ -158,6 +158,28 @@ class TestReturnAccess(ReturnsCommon):
         self.assertEqual(order.line_ids.quantity, 1.0)
         self.assertEqual(order.create_uid, self.return_user)
 
+    def test_returns_user_submits_from_the_create_wizard(self):
+        sale = self._delivered_sale()
+        action = sale.with_user(self.return_user).action_open_return_wizard()
+        form = Form(
+            self.env[action["res_model"]]
+            .with_user(self.return_user)
+            .with_context(**action["context"])
+        )
+        with form.line_ids.edit(0) as line:
+            line.quantity = 1.0
+        result = form.save().action_create_and_submit()
+        order = self.env["return.order"].browse(result["res_id"])
+        self.assertEqual(order.state, "to_approve")
+        self.assertEqual(order.create_uid, self.return_user)
+        # the escalation reaches a manager, whom a returns user cannot list
+        self.assertEqual(order.policy_verdict, "escalate")
+        todo = order.activity_ids
+        self.assertEqual(len(todo), 1)
+        self.assertTrue(
+            todo.user_id.has_group("returns_management.group_return_manager")
+        )
+
     def test_returns_user_cannot_delete_a_return(self):
         sale = self._delivered_sale()
         order = self._create_return(sale, [(sale.order_line, 1.0)])
