@@ -27,13 +27,26 @@ import platform
 import random
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+# the database and report helpers of the per-return benchmark (same folder)
+from run import (
+    _fmt,
+    _hash,
+    _tree_hash,
+    clone_db,
+    db_exists,
+    drop_db,
+    loadavg,
+    log,
+    psql,
+    rename_db,
+)
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
@@ -45,67 +58,7 @@ SETUP_VERSION = "1"
 DEFAULT_SIZES = (1000, 100000)
 
 
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 # --- databases (no Odoo import) -------------------------------------
-
-
-def psql(sql, db="postgres"):
-    return subprocess.run(
-        ["psql", "-X", "-q", "-At", "-d", db, "-c", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
-def db_exists(name):
-    return psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
-
-
-def drop_db(name, data_dir):
-    subprocess.run(
-        ["dropdb", "--if-exists", "--force", name], check=True, capture_output=True
-    )
-    shutil.rmtree(os.path.join(data_dir, "filestore", name), ignore_errors=True)
-
-
-def clone_db(template, name, data_dir):
-    drop_db(name, data_dir)
-    subprocess.run(["createdb", "-T", template, name], check=True, capture_output=True)
-    src = os.path.join(data_dir, "filestore", template)
-    if os.path.isdir(src):
-        shutil.copytree(src, os.path.join(data_dir, "filestore", name))
-
-
-def rename_db(old, new, data_dir):
-    psql(f'ALTER DATABASE "{old}" RENAME TO "{new}"')
-    src = os.path.join(data_dir, "filestore", old)
-    if os.path.isdir(src):
-        os.rename(src, os.path.join(data_dir, "filestore", new))
-
-
-def _hash(*parts):
-    h = hashlib.sha1()
-    for part in parts:
-        h.update(str(part).encode())
-    return h.hexdigest()[:10]
-
-
-def _tree_hash(path):
-    h = hashlib.sha1()
-    for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            full = os.path.join(root, name)
-            h.update(os.path.relpath(full, path).encode())
-            with open(full, "rb") as fh:
-                h.update(fh.read())
-    return h.hexdigest()[:10]
 
 
 def _section_hash(start, end):
@@ -124,13 +77,6 @@ def odoo_version():
         cwd=tempfile.gettempdir(),
     )
     return out.stdout.strip() or "?"
-
-
-def loadavg():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def addon_source(args):
@@ -1570,12 +1516,6 @@ OP_LABELS = {
     "returnable_qty": "Returnable quantities of the 200 lines",
 }
 TARGET = 1.2
-
-
-def _fmt(x, digits=0):
-    if x is None:
-        return "-"
-    return f"{x:,.{digits}f}"
 
 
 def _md_sizes(results, sizes):

@@ -41,6 +41,5 @@
             "returns_management/static/tests/tours/*.js",
         ],
     },
-    "post_init_hook": "_post_init_create_return_locations",
     "application": True,
 }

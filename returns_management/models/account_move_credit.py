@@ -1,14 +1,12 @@
-import logging
 from collections import defaultdict
 
 from markupsafe import Markup
 
 from odoo import Command, fields, models
-from odoo.exceptions import UserError
 
 from odoo.addons.account.models.account_move import TYPE_REVERSE_MAP
 
-_logger = logging.getLogger(__name__)
+from .isolating import run_isolating_failures
 
 
 class AccountMove(models.Model):
@@ -139,25 +137,17 @@ class AccountMove(models.Model):
         # sudo is safe: the policy (set by return managers) posts the credit
         # notes its return just created, for a user who may lack billing rights
         moves = self.sudo()  # see above
-        try:
-            with self.env.cr.savepoint():
-                moves.action_post()
-            return
-        except UserError as error:
-            _logger.info("Posting credit notes stopped (%s): one by one", error)
-        for move in moves:
-            try:
-                with self.env.cr.savepoint():
-                    move.action_post()
-            except UserError as error:
-                move.return_order_id._auto_credit_failed(
-                    self.env._(
-                        "Credit note %(move)s could not be posted automatically: "
-                        "%(error)s",
-                        move=move.display_name,
-                        error=error.args[0],
-                    )
+        failed = run_isolating_failures(
+            moves, lambda batch: batch.action_post(), isolate_single=True
+        )
+        for move, error in failed.items():
+            move.return_order_id._auto_credit_failed(
+                self.env._(
+                    "Credit note %(move)s could not be posted automatically: %(error)s",
+                    move=move.display_name,
+                    error=error,
                 )
+            )
 
     def _return_log_reversal(self):
         """Log the credit notes on their invoices, as the wizard does, and on

@@ -1,10 +1,8 @@
-import logging
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import sql
 
-_logger = logging.getLogger(__name__)
+from .isolating import run_isolating_failures
 
 RETURN_STATES = [
     ("draft", "Draft"),
@@ -478,32 +476,9 @@ class ReturnOrder(models.Model):
         """Called once the returns are cancelled (extended by the policies)."""
 
     def _run_isolating_failures(self, process):
-        """Run process on all returns at once; if a business error stops it,
-        run it again return by return, so that one broken return does not
-        hold back the others (RELIABILITY E4).
-
-        A single return still raises: its user sees the error and nothing
-        changes. Returns {return: error message} for the returns that failed.
-        """
-        if not self:
-            return {}
-        if len(self) == 1:
-            process(self)
-            return {}
-        try:
-            with self.env.cr.savepoint():
-                process(self)
-            return {}
-        except UserError as error:
-            _logger.info("Batch of returns stopped (%s): retrying one by one", error)
-        failed = {}
-        for order in self:
-            try:
-                with self.env.cr.savepoint():
-                    process(order)
-            except UserError as error:
-                failed[order] = error.args[0]
-        return failed
+        """One broken return does not hold back the others; a single return
+        still raises (see run_isolating_failures)."""
+        return run_isolating_failures(self, process)
 
     def _report_failures(self, failed, message):
         """Note each failure on its return and tell the user which failed.

@@ -1,9 +1,6 @@
-import logging
-
 from odoo import fields, models
-from odoo.exceptions import UserError
 
-_logger = logging.getLogger(__name__)
+from .isolating import run_isolating_failures
 
 # from the latest refund to the earliest: a return whose lines follow
 # several policies is refunded when the latest of them allows it
@@ -59,17 +56,9 @@ class ReturnOrder(models.Model):
         if not orders:
             return
         existing = orders.credit_note_ids
-        failed = {}
-        try:
-            with self.env.cr.savepoint():
-                orders._credit()
-        except UserError:
-            for order in orders:
-                try:
-                    with self.env.cr.savepoint():
-                        order._credit()
-                except UserError as error:
-                    failed[order] = error.args[0]
+        failed = run_isolating_failures(
+            orders, lambda batch: batch._credit(), isolate_single=True
+        )
         for order, error in failed.items():
             order._auto_credit_failed(
                 self.env._(

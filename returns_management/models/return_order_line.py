@@ -177,10 +177,32 @@ class ReturnOrderLine(models.Model):
         """What came from the customer, even beyond the approved quantity;
         goods sent back later are counted in qty_sent_back."""
         for line in self:
-            received = line.return_move_ids._return_customer_receipt_moves()
-            line.qty_received = line._sum_move_quantities(
-                received.filtered(lambda m: m.state == "done")
-            )
+            line.qty_received = line._sum_move_quantities(line._done_receipt_moves())
+
+    def _done_receipt_moves(self):
+        """Done moves of the receipts that brought these lines' goods back."""
+        return self.return_move_ids._return_customer_receipt_moves().filtered(
+            lambda m: m.state == "done"
+        )
+
+    def _allocate_on_done_receipts(self, to_send, lot=None):
+        """(receipt move, quantity in the product's unit) pairs that hold
+        to_send (in the product's unit) of this line's goods (of lot, if
+        given), newest receipt first, never more per move than received
+        minus sent back."""
+        self.ensure_one()
+        rounding = self.product_id.uom_id.rounding
+        done = self._done_receipt_moves()
+        if lot:
+            done = done.filtered(lambda m: lot in m.move_line_ids.lot_id)
+        allocations = []
+        for move in done.sorted("date", reverse=True):
+            qty = min(move._return_remaining_product_qty(), to_send)
+            if float_compare(qty, 0, precision_rounding=rounding) <= 0:
+                continue
+            allocations.append((move, qty))
+            to_send -= qty
+        return allocations
 
     @api.depends(
         "credit_line_ids.parent_state", "credit_line_ids.quantity", "product_uom_id"

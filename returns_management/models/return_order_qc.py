@@ -235,6 +235,7 @@ class ReturnOrderLine(models.Model):
         return super().write(vals)
 
     def _inverse_qc_grade(self):
+        vals_list = []
         for line in self:
             grade = line.qc_grade
             drafts = line.qc_line_ids.filtered(lambda q: q.state == "draft")
@@ -254,8 +255,8 @@ class ReturnOrderLine(models.Model):
             drafts.unlink()
             if grade in (False, "pending"):
                 continue
-            vals_list = line._qc_grade_all_vals(grade)
-            if not vals_list:
+            line_vals = line._qc_grade_all_vals(grade)
+            if not line_vals:
                 raise UserError(
                     self.env._(
                         "Nothing of %(product)s on %(name)s is waiting for "
@@ -264,7 +265,8 @@ class ReturnOrderLine(models.Model):
                         name=line.order_id.name,
                     )
                 )
-            self.env["return.qc.line"].create(vals_list)
+            vals_list += line_vals
+        self.env["return.qc.line"].create(vals_list)
 
     @api.depends("qc_line_ids.disposition", "qc_grade", "order_id.warehouse_id")
     def _compute_disposition(self):
@@ -324,8 +326,7 @@ class ReturnOrderLine(models.Model):
         line and not sent back other than by inspection."""
         self.ensure_one()
         per_lot = defaultdict(float)
-        receipts = self.return_move_ids._return_customer_receipt_moves()
-        for move_line in receipts.filtered(lambda m: m.state == "done").move_line_ids:
+        for move_line in self._done_receipt_moves().move_line_ids:
             per_lot[move_line.lot_id] += move_line.quantity_product_uom
         sent_back = self._send_back_moves().filtered(
             lambda m: m.state == "done" and not m.return_qc_line_id

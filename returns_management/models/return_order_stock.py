@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
@@ -72,14 +72,8 @@ class ReturnOrder(models.Model):
             "return_order_id": self.id,
             "return_location_id": warehouse.return_location_id.id,
             "product_return_moves": [
-                Command.create(
-                    {
-                        "product_id": move.product_id.id,
-                        "move_id": move.id,
-                        "quantity": qty,
-                        "to_refund": True,
-                        "return_order_line_id": line.id,
-                    }
+                self.env["stock.return.picking"]._return_line_command(
+                    move, qty, return_order_line_id=line.id
                 )
                 for line, move, qty in items
             ],
@@ -326,16 +320,10 @@ class ReturnOrderLine(models.Model):
         """
         allocations = []
         for line in self:
-            uom = line.product_id.uom_id
-            to_send = line.product_uom_id._compute_quantity(line.qty_over_received, uom)
-            receipts = line.return_move_ids._return_customer_receipt_moves()
-            done = receipts.filtered(lambda m: m.state == "done")
-            for move in done.sorted("date", reverse=True):
-                qty = min(move._return_remaining_product_qty(), to_send)
-                if float_compare(qty, 0, precision_rounding=uom.rounding) <= 0:
-                    continue
-                allocations.append((move, qty))
-                to_send -= qty
+            to_send = line.product_uom_id._compute_quantity(
+                line.qty_over_received, line.product_id.uom_id
+            )
+            allocations += line._allocate_on_done_receipts(to_send)
         return allocations
 
     def _allocate_delivered_moves(self):

@@ -215,16 +215,10 @@ class ReturnQcLine(models.Model):
         by_disposition.get("scrap", self.browse())._create_scraps()
         by_disposition.get("return_to_customer", self.browse())._send_back()
 
-    def _source_location(self):
-        """Where the goods of this line arrived (the lot's, if any)."""
-        self.ensure_one()
-        return self._source_locations()[self]
-
     def _source_locations(self):
         """{inspection line: location where its goods (lot) arrived}, read
         for all the lines at once."""
-        receipts = self.line_id.return_move_ids._return_customer_receipt_moves()
-        move_lines = receipts.filtered(lambda m: m.state == "done").move_line_ids
+        move_lines = self.line_id._done_receipt_moves().move_line_ids
         move_lines.fetch(["move_id", "lot_id", "location_dest_id"])
         arrived = {}
         for move_line in move_lines:
@@ -356,17 +350,10 @@ class ReturnQcLine(models.Model):
         """(receipt move, quantity in the move's unit) pairs holding this
         line's goods (its lot's, if any), newest first."""
         self.ensure_one()
-        to_send = self._product_qty()
         uom = self.product_id.uom_id
-        receipts = self.line_id.return_move_ids._return_customer_receipt_moves()
-        done = receipts.filtered(lambda m: m.state == "done")
-        if self.lot_id:
-            done = done.filtered(lambda m: self.lot_id in m.move_line_ids.lot_id)
-        allocations = []
-        for move in done.sorted("date", reverse=True):
-            qty = min(move._return_remaining_product_qty(), to_send)
-            if float_compare(qty, 0, precision_rounding=uom.rounding) <= 0:
-                continue
-            allocations.append((move, uom._compute_quantity(qty, move.product_uom)))
-            to_send -= qty
-        return allocations
+        return [
+            (move, uom._compute_quantity(qty, move.product_uom))
+            for move, qty in self.line_id._allocate_on_done_receipts(
+                self._product_qty(), self.lot_id
+            )
+        ]

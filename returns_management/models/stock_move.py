@@ -40,12 +40,11 @@ class StockMove(models.Model):
         the others."""
         tracked = self.filtered(lambda m: m.return_qc_line_id.lot_id)
         tracked._do_unreserve()
+        sources = tracked.return_qc_line_id._source_locations()
         vals_list = []
         for move in tracked:
-            qc_line = move.return_qc_line_id
-            vals = move._prepare_move_line_vals(quantity=qc_line._product_qty())
-            vals["lot_id"] = qc_line.lot_id.id
-            vals["location_id"] = qc_line._source_location().id
+            vals = move._return_qc_move_line_vals()
+            vals["location_id"] = sources[move.return_qc_line_id].id
             vals_list.append(vals)
         self.env["stock.move.line"].create(vals_list)
         (self - tracked)._action_assign()

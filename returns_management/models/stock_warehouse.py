@@ -159,5 +159,5 @@ class StockWarehouse(models.Model):
         """Locations and routing for every warehouse, also on update."""
         # once per install or update, a few warehouses per company
         warehouses = self.with_context(active_test=False).search([])  # pylint: disable=no-search-all
-        warehouses._create_missing_return_locations()
+        warehouses._create_missing_qc_locations()
         warehouses._create_missing_qc_routes()

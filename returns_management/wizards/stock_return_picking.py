@@ -23,6 +23,20 @@ class StockReturnPicking(models.TransientModel):
         return vals
 
     @api.model
+    def _return_line_command(self, move, quantity, **extra):
+        """A line of the wizard returning quantity of move (in the move's
+        unit), counted back on the sale (to_refund)."""
+        return Command.create(
+            {
+                "product_id": move.product_id.id,
+                "move_id": move.id,
+                "quantity": quantity,
+                "to_refund": True,
+                **extra,
+            }
+        )
+
+    @api.model
     def _return_send_back(self, items):
         """Send received goods back to the customer with Odoo's return of
         their receipts: one return per receipt, ``to_refund`` so the sale's
@@ -36,15 +50,7 @@ class StockReturnPicking(models.TransientModel):
                 {
                     "picking_id": receipt.id,
                     "product_return_moves": [
-                        Command.create(
-                            {
-                                "product_id": move.product_id.id,
-                                "move_id": move.id,
-                                "quantity": qty,
-                                "to_refund": True,
-                                **extra,
-                            }
-                        )
+                        self._return_line_command(move, qty, **extra)
                         for move, qty, extra in lines
                     ],
                 }
