@@ -189,10 +189,14 @@ class Scenarios:
             order_id,
             lambda o: sum(o.qc_picking_ids.move_ids.mapped("quantity")),
         )
+        state = self.read("return.order", order_id, lambda o: o.qc_picking_ids.state)
         self.check(
             "D6 two inspectors validate the same inspection",
-            count == 1 and moved == 2.0 and sorted(outcomes) == ["UserError", "ok"],
-            f"transfers={count}, moved={moved}, outcomes={outcomes}",
+            count == 1
+            and moved == 2.0
+            and state == "done"
+            and sorted(outcomes) == ["UserError", "ok"],
+            f"transfers={count}, moved={moved}, state={state}, outcomes={outcomes}",
         )
 
 

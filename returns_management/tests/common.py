@@ -208,6 +208,58 @@ class ReturnsCommon(AccountTestInvoicingCommon):
             .mapped("quantity")
         )
 
-    def _open_wizard_form(self, sale):
-        action = sale.action_open_return_wizard()
-        return Form(self.env[action["res_model"]].with_context(**action["context"]))
+    def _open_wizard_form(self, sale, user=None):
+        env = self.env(user=user) if user else self.env
+        action = sale.with_env(env).action_open_return_wizard()
+        return Form(env[action["res_model"]].with_context(**action["context"]))
+
+    def _filled_wizard(self, sale, quantity, reason=None, user=None):
+        """The sale's return wizard, saved, with quantity (and reason) on its
+        first line."""
+        form = self._open_wizard_form(sale, user=user)
+        with form.line_ids.edit(0) as line:
+            line.quantity = quantity
+            if reason:
+                line.reason_id = reason
+        return form.save()
+
+    @classmethod
+    def _create_lots(cls, product, names):
+        return cls.env["stock.lot"].create(
+            [{"name": name, "product_id": product.id} for name in names]
+        )
+
+    @classmethod
+    def _add_lot_stock(cls, lot, quantity):
+        cls.env["stock.quant"].with_context(inventory_mode=True).create(
+            {
+                "product_id": lot.product_id.id,
+                "location_id": cls.stock_location.id,
+                "lot_id": lot.id,
+                "inventory_quantity": quantity,
+            }
+        ).action_apply_inventory()
+
+    def _lot_quant_qty(self, lot, location):
+        return sum(
+            self.env["stock.quant"]
+            .search([("lot_id", "=", lot.id), ("location_id", "=", location.id)])
+            .mapped("quantity")
+        )
+
+    def _lot_return(self, sale, quantity, lots):
+        return self.env["return.order"].create(
+            {
+                "sale_order_id": sale.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "sale_line_id": sale.order_line.id,
+                            "quantity": quantity,
+                            "reason_id": self.reason.id,
+                            "lot_ids": [Command.set(lots.ids)],
+                        }
+                    )
+                ],
+            }
+        )

@@ -145,30 +145,16 @@ class TestReturnAccess(ReturnsCommon):
 
     def test_returns_user_uses_the_create_wizard(self):
         sale = self._delivered_sale()
-        action = sale.with_user(self.return_user).action_open_return_wizard()
-        form = Form(
-            self.env[action["res_model"]]
-            .with_user(self.return_user)
-            .with_context(**action["context"])
-        )
-        with form.line_ids.edit(0) as line:
-            line.quantity = 1.0
-        result = form.save().action_create_return()
+        wizard = self._filled_wizard(sale, 1.0, user=self.return_user)
+        result = wizard.action_create_return()
         order = self.env["return.order"].browse(result["res_id"])
         self.assertEqual(order.line_ids.quantity, 1.0)
         self.assertEqual(order.create_uid, self.return_user)
 
     def test_returns_user_submits_from_the_create_wizard(self):
         sale = self._delivered_sale()
-        action = sale.with_user(self.return_user).action_open_return_wizard()
-        form = Form(
-            self.env[action["res_model"]]
-            .with_user(self.return_user)
-            .with_context(**action["context"])
-        )
-        with form.line_ids.edit(0) as line:
-            line.quantity = 1.0
-        result = form.save().action_create_and_submit()
+        wizard = self._filled_wizard(sale, 1.0, user=self.return_user)
+        result = wizard.action_create_and_submit()
         order = self.env["return.order"].browse(result["res_id"])
         self.assertEqual(order.state, "to_approve")
         self.assertEqual(order.create_uid, self.return_user)

@@ -23,30 +23,6 @@ class TestLots(ReturnsCommon):
         )
         cls.lot1, cls.lot2 = cls._create_lots(cls.lot_product, ["L1", "L2"])
 
-    @classmethod
-    def _create_lots(cls, product, names):
-        return cls.env["stock.lot"].create(
-            [{"name": name, "product_id": product.id} for name in names]
-        )
-
-    @classmethod
-    def _add_lot_stock(cls, lot, quantity):
-        cls.env["stock.quant"].with_context(inventory_mode=True).create(
-            {
-                "product_id": lot.product_id.id,
-                "location_id": cls.stock_location.id,
-                "lot_id": lot.id,
-                "inventory_quantity": quantity,
-            }
-        ).action_apply_inventory()
-
-    def _lot_quant_qty(self, lot, location):
-        return sum(
-            self.env["stock.quant"]
-            .search([("lot_id", "=", lot.id), ("location_id", "=", location.id)])
-            .mapped("quantity")
-        )
-
     def _serial_sale(self, partner=None):
         """SN1..SN3 delivered to the customer (only they are in stock)."""
         for serial in self.sn1 | self.sn2 | self.sn3:
@@ -67,23 +43,6 @@ class TestLots(ReturnsCommon):
         delivered = {ml.lot_id: ml.quantity for ml in sale.picking_ids.move_line_ids}
         self.assertEqual(delivered, {self.lot1: 3.0, self.lot2: 2.0})
         return sale
-
-    def _lot_return(self, sale, quantity, lots):
-        return self.env["return.order"].create(
-            {
-                "sale_order_id": sale.id,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "sale_line_id": sale.order_line.id,
-                            "quantity": quantity,
-                            "reason_id": self.reason.id,
-                            "lot_ids": [Command.set(lots.ids)],
-                        }
-                    )
-                ],
-            }
-        )
 
     def test_serial_return_carries_serial_into_returns_location(self):
         sale = self._serial_sale()

@@ -128,6 +128,8 @@ class TestQc(ReturnsCommon):
         # an internal transfer is not valued: the books do not move
         self.assertEqual(self._layers_value(self.kettle), value)
         self.assertFalse(order.qc_picking_ids.move_ids.stock_valuation_layer_ids)
+        self.assertEqual(order.qc_picking_ids.state, "done")
+        self.assertEqual(self._quant_qty(self.kettle, self.returns_location), 0.0)
 
     def test_scrap_journal_entry_with_automated_valuation(self):
         order = self._received({self.kettle: 1.0})
@@ -150,6 +152,7 @@ class TestQc(ReturnsCommon):
         self.assertEqual(len(pickings), 1)
         self.assertEqual(len(pickings.move_ids), 3)
         self.assertEqual(sum(pickings.move_ids.mapped("quantity")), 6.0)
+        self.assertEqual(pickings.state, "done")
         for order in orders:
             self.assertEqual(order.qc_picking_ids, pickings)
             self.assertEqual(order.qc_state, "done")
@@ -186,6 +189,8 @@ class TestQc(ReturnsCommon):
         warehouse = self.env["stock.warehouse"].create({"name": "East", "code": "EST"})
         self.assertTrue(warehouse.refurbish_location_id)
         self.assertTrue(warehouse.quarantine_location_id)
+        self.assertEqual(warehouse.refurbish_location_id.warehouse_id, warehouse)
+        self.assertEqual(warehouse.quarantine_location_id.warehouse_id, warehouse)
         routes = {r.grade_id: r for r in warehouse.qc_route_ids}
         self.assertEqual(
             routes[self.grade["as_new"]].location_dest_id, warehouse.lot_stock_id
@@ -420,6 +425,7 @@ class TestQc(ReturnsCommon):
         order.line_ids.qc_grade = "as_new"
         order.action_validate_qc()
         self.assertEqual(self._quant_qty(self.kettle, self.returns_location), 0.0)
+        self.assertEqual(len(order.credit_note_ids), 1)
 
     def test_wrong_item_already_credited_on_receipt_is_flagged(self):
         self.policy.refund_trigger = "on_receipt"
@@ -471,6 +477,9 @@ class TestQc(ReturnsCommon):
         order.line_ids.qc_grade = "as_new"
         order.action_validate_qc()
         self.assertFalse(order.credit_note_ids)
+        self.assertEqual(self._quant_qty(self.kettle, self.returns_location), 0.0)
+        order.action_create_credit_notes()
+        self.assertEqual(len(order.credit_note_ids), 1)
 
     def test_wrong_item_is_not_refunded_by_hand_either(self):
         order = self._received({self.kettle: 2.0})

@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -15,46 +14,16 @@ class TestQcLots(ReturnsCommon):
         super().setUpClass()
         cls.drone = cls._create_tracked_product("Drone", "serial", 500, 200)
         cls.paint = cls._create_tracked_product("Paint", "lot", 10, 4)
-        cls.sn1, cls.sn2, cls.sn3, cls.sn4 = cls.env["stock.lot"].create(
-            [{"name": f"QSN{i}", "product_id": cls.drone.id} for i in range(1, 5)]
+        cls.sn1, cls.sn2, cls.sn3, cls.sn4 = cls._create_lots(
+            cls.drone, [f"QSN{i}" for i in range(1, 5)]
         )
-        cls.lot1, cls.lot2 = cls.env["stock.lot"].create(
-            [{"name": f"QL{i}", "product_id": cls.paint.id} for i in range(1, 3)]
-        )
+        cls.lot1, cls.lot2 = cls._create_lots(cls.paint, ["QL1", "QL2"])
         for lot, qty in ((cls.sn1, 1), (cls.sn2, 1), (cls.sn3, 1), (cls.lot1, 3)):
-            cls.env["stock.quant"].with_context(inventory_mode=True).create(
-                {
-                    "product_id": lot.product_id.id,
-                    "location_id": cls.stock_location.id,
-                    "lot_id": lot.id,
-                    "inventory_quantity": qty,
-                }
-            ).action_apply_inventory()
-
-    def _lot_qty(self, lot, location):
-        quants = self.env["stock.quant"].search(
-            [("lot_id", "=", lot.id), ("location_id", "=", location.id)]
-        )
-        return sum(quants.mapped("quantity"))
+            cls._add_lot_stock(lot, qty)
 
     def _received(self, product, quantity, lots, sold=3.0):
         sale = self._create_sale([(product, sold, 100.0, 0.0, self.tax_sale_a)])
-        order = self.env["return.order"].create(
-            {
-                "sale_order_id": sale.id,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "sale_line_id": sale.order_line.id,
-                            "quantity": quantity,
-                            "reason_id": self.reason.id,
-                            "lot_ids": [Command.set(lots.ids)],
-                        }
-                    )
-                ],
-            }
-        )
-        return self._approve_and_receive(order)
+        return self._approve_and_receive(self._lot_return(sale, quantity, lots))
 
     def test_serials_graded_one_by_one_keep_their_serial(self):
         order = self._received(self.drone, 2.0, self.sn1 | self.sn2)
@@ -80,12 +49,12 @@ class TestQcLots(ReturnsCommon):
         order.action_validate_qc()
         transfer = order.qc_picking_ids
         self.assertEqual(transfer.move_line_ids.lot_id, self.sn1)
-        self.assertEqual(self._lot_qty(self.sn1, self.stock_location), 1.0)
+        self.assertEqual(self._lot_quant_qty(self.sn1, self.stock_location), 1.0)
         self.assertEqual(order.qc_scrap_ids.lot_id, self.sn2)
         self.assertEqual(
-            self._lot_qty(self.sn2, self.warehouse._qc_scrap_location()), 1.0
+            self._lot_quant_qty(self.sn2, self.warehouse._qc_scrap_location()), 1.0
         )
-        self.assertEqual(self._lot_qty(self.sn2, self.returns_location), 0.0)
+        self.assertEqual(self._lot_quant_qty(self.sn2, self.returns_location), 0.0)
 
     def test_whole_line_grade_splits_per_serial(self):
         order = self._received(self.drone, 2.0, self.sn1 | self.sn3)
@@ -94,8 +63,8 @@ class TestQcLots(ReturnsCommon):
         self.assertEqual(order.qc_line_ids.mapped("quantity"), [1.0, 1.0])
         order.action_validate_qc()
         refurbish = self.warehouse.refurbish_location_id
-        self.assertEqual(self._lot_qty(self.sn1, refurbish), 1.0)
-        self.assertEqual(self._lot_qty(self.sn3, refurbish), 1.0)
+        self.assertEqual(self._lot_quant_qty(self.sn1, refurbish), 1.0)
+        self.assertEqual(self._lot_quant_qty(self.sn3, refurbish), 1.0)
 
     def test_only_serials_that_came_back_can_be_graded(self):
         order = self._received(self.drone, 1.0, self.sn2)
@@ -136,30 +105,18 @@ class TestQcLots(ReturnsCommon):
         order.line_ids.qc_grade = "as_new"
         order.action_validate_qc()
         sale = order.sale_order_id
-        self.assertNotIn(
-            self.sn2,
+        returnable = (
             self.env["return.order.line"]
             .new({"order_id": order.id, "sale_line_id": sale.order_line.id})
-            .returnable_lot_ids,
+            .returnable_lot_ids._origin
         )
-        with self.assertRaises(UserError), self.cr.savepoint():
-            self._approve_and_receive(
-                self.env["return.order"].create(
-                    {
-                        "sale_order_id": sale.id,
-                        "line_ids": [
-                            Command.create(
-                                {
-                                    "sale_line_id": sale.order_line.id,
-                                    "quantity": 1.0,
-                                    "reason_id": self.reason.id,
-                                    "lot_ids": [Command.set(self.sn2.ids)],
-                                }
-                            )
-                        ],
-                    }
-                )
-            )
+        self.assertNotIn(self.sn2, returnable)
+        self.assertIn(self.sn1, returnable)
+        with (
+            self.assertRaisesRegex(UserError, "cannot be returned"),
+            self.cr.savepoint(),
+        ):
+            self._lot_return(sale, 1.0, self.sn2)
 
     def test_lot_quantities_enforced_and_moved(self):
         order = self._received(self.paint, 2.0, self.lot1, sold=3.0)
@@ -190,10 +147,11 @@ class TestQcLots(ReturnsCommon):
             }
         )
         order.action_validate_qc()
-        self.assertEqual(self._lot_qty(self.lot1, self.returns_location), 0.0)
+        self.assertEqual(self._lot_quant_qty(self.lot1, self.returns_location), 0.0)
         self.assertEqual(
-            self._lot_qty(self.lot1, self.warehouse.refurbish_location_id), 0.5
+            self._lot_quant_qty(self.lot1, self.warehouse.refurbish_location_id), 0.5
         )
+        self.assertEqual(self._lot_quant_qty(self.lot1, self.stock_location), 1.5)
         self.assertEqual(order.qc_state, "done")
 
     def test_wrong_serial_goes_back_to_the_customer_with_its_serial(self):
@@ -205,5 +163,5 @@ class TestQcLots(ReturnsCommon):
         self.assertEqual(send_back.location_dest_id, self.customer_location)
         self.assertEqual(send_back.move_line_ids.lot_id, self.sn3)
         self._validate(send_back)
-        self.assertEqual(self._lot_qty(self.sn3, self.customer_location), 1.0)
+        self.assertEqual(self._lot_quant_qty(self.sn3, self.customer_location), 1.0)
         self.assertEqual(sale_line.qty_delivered, 3.0)

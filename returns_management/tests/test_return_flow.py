@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -330,34 +332,49 @@ class TestReturnFlow(ReturnsCommon):
 
     def test_wizard_submits_in_one_click(self):
         sale = self._sale_with_discount_and_tax()
-        wizard = self._open_wizard_form(sale)
-        with wizard.line_ids.edit(0) as line:
-            line.quantity = 2.0
-            line.reason_id = self.reason
-        action = wizard.save().action_create_and_submit()
+        wizard = self._filled_wizard(sale, 2.0, self.reason)
+        action = wizard.action_create_and_submit()
         order = self.env["return.order"].browse(action["res_id"])
 
         self.assertEqual(action["res_model"], "return.order")
         self.assertEqual(order.sale_order_id, sale)
         self.assertEqual(order.state, "to_approve")
         self.assertTrue(order.date_request)
-        self.assertTrue(order.policy_verdict)
+        self.assertEqual(order.policy_verdict, "escalate")
+        self.assertEqual(len(order.activity_ids), 1)
         self.assertEqual(order.line_ids.quantity, 2.0)
         self.assertEqual(order.line_ids.refund_amount, 180.0)
 
     def test_wizard_submit_over_returnable_creates_nothing(self):
         sale = self._sale_with_discount_and_tax()
-        wizard = self._open_wizard_form(sale)
-        with wizard.line_ids.edit(0) as line:
-            line.quantity = 6.0
-            line.reason_id = self.reason
-        wizard = wizard.save()
-        with self.assertRaises(ValidationError), self.cr.savepoint():
+        wizard = self._filled_wizard(sale, 6.0, self.reason)
+        with (
+            self.assertRaisesRegex(ValidationError, "cannot return more"),
+            self.cr.savepoint(),
+        ):
             wizard.action_create_and_submit()
         self.assertFalse(
             self.env["return.order"].search([("sale_order_id", "=", sale.id)])
         )
         self.assertEqual(sale.order_line.return_qty_returnable, 5.0)
+
+    def test_wizard_submit_refused_after_creating_creates_nothing(self):
+        sale = self._sale_with_discount_and_tax()
+        wizard = self._filled_wizard(sale, 2.0, self.reason)
+
+        def refuse(orders):
+            self.assertTrue(orders.exists())  # created, then refused
+            raise UserError(self.env._("Submission refused"))
+
+        with (
+            patch.object(self.env.registry["return.order"], "action_submit", refuse),
+            self.assertRaisesRegex(UserError, "Submission refused"),
+            self.cr.savepoint(),
+        ):
+            wizard.action_create_and_submit()
+        self.assertFalse(
+            self.env["return.order"].search([("sale_order_id", "=", sale.id)])
+        )
 
     def test_batch_approve_two_customers(self):
         sale_a = self._sale_with_discount_and_tax()

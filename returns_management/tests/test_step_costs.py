@@ -77,6 +77,8 @@ class TestStepCosts(ReturnsCommon):
         self._step(costs, "grade", lambda: order.line_ids.write({"qc_grade": "as_new"}))
         self._step(costs, "validate inspection", order.action_validate_qc)
         self.assertEqual(order.qc_state, "done")
+        self.assertEqual(order.qc_picking_ids.state, "done")
+        self.assertEqual(self._quant_qty(self.product, self.returns_location), 0.0)
         return costs
 
     def test_inspection_costs_no_more_than_its_pins(self):
@@ -92,14 +94,11 @@ class TestStepCosts(ReturnsCommon):
     def _wizard_submit(self):
         costs = {}
         sale = self._taxed_sale()
-        form = self._open_wizard_form(sale)
-        with form.line_ids.edit(0) as line:
-            line.quantity = 2.0
-            line.reason_id = self.reason
-        wizard = form.save()
+        wizard = self._filled_wizard(sale, 2.0, self.reason)
         action = self._step(costs, "submit", wizard.action_create_and_submit)
         order = self.env["return.order"].browse(action["res_id"])
         self.assertEqual(order.state, "to_approve")
+        self.assertEqual(len(order.activity_ids), 1)
         return costs
 
     def test_wizard_submit_costs_no_more_than_its_pin(self):
