@@ -6,7 +6,6 @@
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "returns_management developers",
-    "website": "https://github.com/returns-management/returns_management",
     "depends": ["sale_stock", "stock_account", "portal"],
     "data": [
         "security/res_groups.xml",

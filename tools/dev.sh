@@ -6,7 +6,11 @@
 #   tools/dev.sh check-log LOG  re-read a saved test log and print the verdict
 #
 # Environment:
-#   PYTHON             interpreter that can import Odoo 18 (default: python3)
+#   PYTHON             interpreter to use (default: python3); when it cannot import
+#                      Odoo 18, Odoo is set up in .odoo-env/ (tools/odoo_setup.py)
+#   ODOO_GIT, ODOO_REF Odoo repository (URL or local path) and branch or commit
+#                      for that set-up (default: github.com/odoo/odoo, 18.0)
+#   ODOO_SRC           an existing Odoo 18 source tree to use instead of a clone
 #   RETURNS_DB         database used by `serve` (default: returns_demo)
 #   RETURNS_HTTP_PORT  port used by `serve` (default: 8069)
 #   PG* variables      PostgreSQL connection (PGHOST, PGPORT, PGUSER, PGPASSWORD, ...)
@@ -34,6 +38,9 @@ RE_TOUR_OK='TOUR [^ ]+ SUCCEEDED'
 # tools/concurrency_check.py: one line per race between two real transactions.
 RE_RACE_PASS='^CONCURRENCY PASS '
 RE_RACE_FAIL='^CONCURRENCY FAIL '
+# tools/tests/test_odoo_setup.py: one line per test of the Odoo set-up logic.
+RE_SETUP_PASS='^SETUP PASS '
+RE_SETUP_FAIL='^SETUP FAIL '
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -59,23 +66,25 @@ as_postgres() {
 
 # --- prerequisites -------------------------------------------------------------
 
-check_odoo() {
-    if "$PYTHON" -c 'import odoo.release; assert odoo.release.version_info[0] == 18' >/dev/null 2>&1; then
-        return 0
-    fi
-    cat >&2 <<EOF
-dev.sh: Odoo 18 Community is not importable by '$PYTHON'.
-It must be installed into this interpreter first, for example:
+ensure_odoo() { # sets PYTHON to an interpreter that imports Odoo 18, set up if needed
+    command -v "$PYTHON" >/dev/null || die "no Python interpreter '$PYTHON' (set PYTHON=/path/to/python3)"
+    local python
+    python="$("$PYTHON" "$ROOT/tools/odoo_setup.py" | tail -n 1)" && [ -n "$python" ] ||
+        die "Odoo 18 is not available (the reason is above)"
+    PYTHON="$python"
+    export PYTHON
+}
 
-    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git ~/odoo18
-    $PYTHON -m pip install -r ~/odoo18/requirements.txt
-    $PYTHON -m pip install -e ~/odoo18
-      (or put a .pth file containing the clone's path in site-packages)
+can_install_packages() {
+    command -v apt-get >/dev/null && { [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; }
+}
 
-Then check with:  $PYTHON -c 'import odoo.release; print(odoo.release.version)'
-Set PYTHON=/path/to/python3 to use another interpreter.
-EOF
-    exit 2
+apt_install() { # $@ = Debian packages
+    log "Installing $* (apt-get, about a minute)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+        { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } ||
+        die "apt-get install $* failed: install it yourself, then retry"
 }
 
 pg_ready() {
@@ -126,6 +135,12 @@ ensure_pg_role() {
 
 ensure_postgres() {
     local tool
+    if ! command -v pg_isready >/dev/null; then
+        can_install_packages ||
+            die "PostgreSQL is not installed: install it (e.g. sudo apt-get install -y postgresql), then retry"
+        log "PostgreSQL is not installed"
+        apt_install postgresql
+    fi
     for tool in psql pg_isready dropdb; do
         command -v "$tool" >/dev/null ||
             die "PostgreSQL tool '$tool' not found: install PostgreSQL, e.g. apt-get install -y postgresql"
@@ -150,6 +165,10 @@ find_chrome() {
 }
 
 check_browser_deps() {
+    if ! find_chrome >/dev/null && can_install_packages; then
+        log "No Chrome/Chromium for the browser tours"
+        apt_install chromium
+    fi
     find_chrome >/dev/null ||
         die "no Chrome/Chromium on PATH (${CHROME_BINARIES[*]}): Odoo would SKIP the browser tours. Install it, e.g. apt-get install -y chromium"
     "$PYTHON" -c 'import websocket' 2>/dev/null ||
@@ -198,7 +217,7 @@ install_demo_db() { # $1 = database, $2 = "new" if this run creates it
 cmd_serve() {
     local db="${RETURNS_DB:-returns_demo}" port="${RETURNS_HTTP_PORT:-8069}"
     check_db_name "$db"
-    check_odoo
+    ensure_odoo
     ensure_postgres
     pip_install
     if ! db_exists "$db"; then
@@ -259,14 +278,16 @@ check_log() { # $1 = log, $2 = Odoo exit code, $3 = tours expected
             's/.*: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests when loading database.*/\1 \2 \3/' \
             <<<"$summary")
     fi
-    local races_passed races_failed
+    local races_passed races_failed setup_passed setup_failed
     races_passed="$(count_lines "$RE_RACE_PASS" "$log")"
     races_failed="$(count_lines "$RE_RACE_FAIL" "$log")"
+    setup_passed="$(count_lines "$RE_SETUP_PASS" "$log")"
+    setup_failed="$(count_lines "$RE_SETUP_FAIL" "$log")"
     failed=$((failures + errors))
     passed=$((total - failed - skipped))
     [ "$passed" -ge 0 ] || passed=0
-    passed=$((passed + races_passed))
-    failed=$((failed + races_failed))
+    passed=$((passed + races_passed + setup_passed))
+    failed=$((failed + races_failed + setup_failed))
 
     if [ -z "$summary" ] || [ "$total" -eq 0 ]; then
         problems+=("no test ran (no summary line or 0 tests): did $ADDON fail to install?")
@@ -276,6 +297,7 @@ check_log() { # $1 = log, $2 = Odoo exit code, $3 = tours expected
     [ "$((failures + errors))" -eq 0 ] || problems+=("$failures test(s) failed, $errors test(s) raised an error")
     [ "$error_lines" -eq 0 ] || problems+=("$error_lines ERROR/CRITICAL log line(s)")
     [ "$races_failed" -eq 0 ] || problems+=("$races_failed concurrency check(s) failed")
+    [ "$setup_failed" -eq 0 ] || problems+=("$setup_failed set-up test(s) failed")
     [ "$skipped" -eq 0 ] || problems+=("$skipped test(s) skipped (a skipped tour means no browser or no websocket-client)")
     [ "$tours_ok" -ge "$tours_expected" ] ||
         problems+=("$tours_ok 'TOUR ... SUCCEEDED' line(s) for $tours_expected start_tour() call(s)")
@@ -289,13 +311,14 @@ check_log() { # $1 = log, $2 = Odoo exit code, $3 = tours expected
         echo "FAIL: $problem"
     done
     echo "tests run: $total, skipped: $skipped, tours succeeded: $tours_ok/$tours_expected," \
-        "concurrency checks passed: $races_passed/$((races_passed + races_failed))"
+        "concurrency checks passed: $races_passed/$((races_passed + races_failed)),"\
+        "set-up tests passed: $setup_passed/$((setup_passed + setup_failed))"
     echo "$passed passed, $failed failed"
     [ "${#problems[@]}" -eq 0 ]
 }
 
 cmd_test() {
-    check_odoo
+    ensure_odoo
     ensure_postgres
     pip_install
     check_browser_deps
@@ -315,7 +338,13 @@ cmd_test() {
 
     log "Database $db, test tags $tags, port $port"
     log "Log: $log"
-    local rc=0
+    local rc=0 setup_pid=""
+    if [ "$#" -eq 0 ]; then
+        # the Odoo set-up logic, on a fake Odoo repository (no network), beside
+        # the Odoo tests so that the run takes no longer
+        "$PYTHON" "$ROOT/tools/tests/test_odoo_setup.py" >"$TEST_TMP/setup-tests.log" 2>&1 &
+        setup_pid=$!
+    fi
     # stock_delivery and mrp too: tests check carriers and kits on returns;
     # base_automation: tests run the approval actions from automation rules
     # (the addon itself depends on none of them)
@@ -329,6 +358,12 @@ cmd_test() {
             2>&1 | tee -a "$log" || true
     fi
 
+    if [ -n "$setup_pid" ]; then
+        wait "$setup_pid" || grep -q "$RE_SETUP_FAIL" "$TEST_TMP/setup-tests.log" ||
+            echo "SETUP FAIL tools/tests/test_odoo_setup.py ended with an error" >>"$TEST_TMP/setup-tests.log"
+        log "Set-up tests (tools/tests/test_odoo_setup.py)"
+        tee -a "$log" <"$TEST_TMP/setup-tests.log"
+    fi
     echo "Log kept at $log"
     check_log "$log" "$rc" "$tours_expected"
 }
