@@ -228,7 +228,7 @@ class OdooEnv:
     def _build_venv(self):
         log(
             f"Creating a virtual environment with Odoo's requirements in {self.venv} "
-            f"(5 to 15 minutes the first time; log: {self.log_path})"
+            f"(a few minutes the first time; log: {self.log_path})"
         )
         started = time.monotonic()
         shutil.rmtree(self.venv, ignore_errors=True)
