@@ -19,6 +19,7 @@
         "wizards/return_order_create_wizard_views.xml",
         "wizards/return_order_reject_wizard_views.xml",
         "wizards/return_order_approve_wizard_views.xml",
+        "wizards/return_qc_grade_wizard_views.xml",
         "views/return_order_views.xml",
         "views/return_order_lot_views.xml",
         "data/ir_actions_server_data.xml",
@@ -36,6 +37,9 @@
         "demo/return_order_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "returns_management/static/src/**/*",
+        ],
         "web.assets_tests": [
             "returns_management/static/tests/tours/*.js",
         ],

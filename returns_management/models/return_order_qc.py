@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare, float_is_zero, format_amount
 
 from .return_qc_grade import DISPOSITIONS
 
@@ -101,10 +101,33 @@ class ReturnOrder(models.Model):
         qc_lines._move_goods()
         qc_lines.state = "done"
         self._qc_log(qc_lines)
-        qc_lines.line_id._qc_warn_credited_send_back()
+        qc_lines.line_id._qc_warn_credited_send_back(qc_lines)
         self._auto_credit("after_qc")
         self._close_resolved()
         return True
+
+    def _qc_accountant(self):
+        """Who bills sent-back goods again: the return's responsible if an
+        accountant, else the first accountant of its company who can open
+        returns, else any of its accountants."""
+        self.ensure_one()
+        group = self.env.ref("account.group_account_invoice")
+        # sudo is safe: only picks whom to assign the to-do, among the
+        # accountants a returns user may not list
+        accountants = group.sudo().users.filtered(  # see above
+            lambda u: not u.share and self.company_id in u.company_ids
+        )
+        if self.user_id in accountants:
+            return self.user_id
+        returns_users = accountants.filtered(
+            lambda u: u.has_group("returns_management.group_return_user")
+        )
+        return (
+            returns_users.sorted("id")[:1]
+            or accountants.sorted("id")[:1]
+            or self.user_id
+            or self.env.user
+        )
 
     def _origin_label(self):
         """Source document of a transfer for these returns."""
@@ -209,6 +232,25 @@ class ReturnOrderLine(models.Model):
         store=True,
         help="Graded and validated: the goods went where their grade sends them.",
     )
+    qc_grade_choice_ids = fields.Many2many(
+        "return.qc.grade",
+        string="Grades to Choose",
+        compute="_compute_qc_grade_choice_ids",
+        help="The active inspection grades: the buttons of the inspection screen.",
+    )
+    qc_received_lot_ids = fields.Many2many(
+        "stock.lot",
+        string="Received Lots/Serial Numbers",
+        compute="_compute_qc_received_lot_ids",
+        help="Lots and serial numbers that came back on this line and were not "
+        "sent back other than by inspection: the only ones to grade.",
+    )
+    qc_location_dest_ids = fields.Many2many(
+        "stock.location",
+        string="Destinations",
+        compute="_compute_qc_location_dest_ids",
+        help="Where the graded goods of the line go once the inspection is validated.",
+    )
 
     @api.model
     def _selection_line_qc_grade(self):
@@ -294,10 +336,185 @@ class ReturnOrderLine(models.Model):
                 )
             )
 
+    def _compute_qc_grade_choice_ids(self):
+        grades = self.env["return.qc.grade"].search([("active", "=", True)])
+        for line in self:
+            line.qc_grade_choice_ids = grades
+
+    @api.depends("return_move_ids.state", "return_move_ids.move_line_ids.lot_id")
+    def _compute_qc_received_lot_ids(self):
+        lots = self.env["stock.lot"]
+        for line in self:
+            if line.product_id.tracking == "none" or not line._origin.id:
+                line.qc_received_lot_ids = False
+                continue
+            rounding = line.product_uom_id.rounding
+            line.qc_received_lot_ids = lots.union(
+                *(
+                    lot
+                    for lot, qty in line._origin._qc_received_lots().items()
+                    if float_compare(qty, 0, precision_rounding=rounding) > 0
+                )
+            )
+
+    @api.depends("qc_line_ids.location_dest_id")
+    def _compute_qc_location_dest_ids(self):
+        for line in self:
+            line.qc_location_dest_ids = line.qc_line_ids.location_dest_id
+
     def action_qc_grade(self):
-        """Grade the whole line with the grade in the context (QC screen)."""
-        self.qc_grade = self.env.context.get("qc_grade")
+        """Grade what is left to grade on the lines with the grade in the
+        context (a button of the inspection screen): the grades and notes
+        given already stay.
+
+        Asks first, by a confirmation that calls again with
+        ``qc_grade_confirmed``, before replacing the grades not validated
+        yet of a line graded in full, or sending back goods that a posted
+        credit note refunded.
+        """
+        code = self.env.context.get("qc_grade")
+        grades = self.env["return.qc.grade"]
+        grades._check_code(code)
+        self.order_id._ensure_gradable()
+        if not self.env.context.get("qc_grade_confirmed"):
+            warnings = self._qc_grade_warnings(grades._by_code(code))
+            if warnings:
+                return self.env["return.qc.grade.wizard"]._action_open(
+                    self, grades._by_code(code), warnings
+                )
+        vals_list = []
+        to_replace = self.browse()
+        for line in self:
+            line_vals = line._qc_grade_all_vals(code)
+            if line_vals:
+                vals_list += line_vals
+            elif set(line._qc_draft_lines().mapped("qc_grade")) != {code}:
+                to_replace |= line
+        self.env["return.qc.line"].create(vals_list)
+        # graded in full and not validated (confirmed): the grade replaces
+        # those given; nothing to grade at all: the inverse says so
+        to_replace.qc_grade = code
         return True
+
+    def _qc_draft_lines(self):
+        return self.qc_line_ids.filtered(lambda q: q.state == "draft")
+
+    def _qc_grade_warnings(self, grade):
+        """What grading these lines with grade would do that a person
+        should confirm first, as sentences: replace grades given already,
+        send back goods that a posted credit note refunded."""
+        warnings = []
+        for line in self:
+            drafts = line._qc_draft_lines()
+            to_grade = line._qc_qty_to_grade()
+            replaced = drafts.browse()
+            if not to_grade and set(drafts.mapped("qc_grade")) - {grade.code}:
+                replaced = drafts
+                to_grade = sum(drafts.mapped("quantity"))
+                warnings.append(line._qc_replace_warning(drafts, grade))
+            route = line.order_id.warehouse_id._qc_route(grade)
+            if not to_grade or route.disposition != "return_to_customer":
+                continue
+            sending = to_grade + sum(
+                (drafts - replaced)
+                .filtered(lambda q: q.disposition == "return_to_customer")
+                .mapped("quantity")
+            )
+            # what earlier send-backs over-credited was reported then
+            rebill = min(line._qc_posted_beyond_kept(sending), sending)
+            if rebill:
+                warnings.append(line._qc_rebill_text(rebill, ask=True))
+        return warnings
+
+    def _qc_replace_warning(self, drafts, grade):
+        self.ensure_one()
+        values = {
+            "product": self.product_id.display_name,
+            "grades": ", ".join(
+                self.env._(
+                    "%(qty)s %(uom)s %(grade)s",
+                    qty=q.quantity,
+                    uom=q.product_uom_id.name,
+                    grade=q.grade_id.name,
+                )
+                for q in drafts
+            ),
+            "grade": grade.name,
+        }
+        if drafts.filtered(lambda q: q.note or q.photo_ids):
+            return self.env._(
+                "All of %(product)s is graded already (%(grades)s), not "
+                "validated yet: %(grade)s replaces those grades, and their "
+                "notes and photos are lost.",
+                **values,
+            )
+        return self.env._(
+            "All of %(product)s is graded already (%(grades)s), not validated "
+            "yet: %(grade)s replaces those grades.",
+            **values,
+        )
+
+    def _qc_posted_beyond_kept(self, sending=0.0):
+        """Quantity that posted credit notes refunded beyond the goods the
+        customer leaves us, once ``sending`` more goes back to them."""
+        self.ensure_one()
+        kept = self.qty_received - self.qty_sent_back - self.qty_sending_back
+        kept = max(min(kept - sending, self.quantity), 0.0)
+        qty = self.qty_refunded - kept
+        rounding = self.product_uom_id.rounding
+        return qty if float_compare(qty, 0, precision_rounding=rounding) > 0 else 0.0
+
+    def _qc_credited_amounts(self, qty):
+        """(untaxed, taxes included) that the posted credit notes refunded
+        for qty of the line, at their own prices."""
+        self.ensure_one()
+        credit_lines = self.credit_line_ids.filtered(
+            lambda l: l.parent_state == "posted" and l.display_type == "product"
+        )
+        credited = self._credited_qty("posted")
+        currency = credit_lines.currency_id[:1] or self.currency_id
+        if float_is_zero(credited, precision_rounding=self.product_uom_id.rounding):
+            return currency, 0.0, 0.0
+        share = qty / credited
+        return (
+            currency,
+            currency.round(sum(credit_lines.mapped("price_subtotal")) * share),
+            currency.round(sum(credit_lines.mapped("price_total")) * share),
+        )
+
+    def _qc_rebill_text(self, qty, ask=False):
+        """What to bill again for qty of the line going back although a
+        posted credit note refunded it."""
+        self.ensure_one()
+        currency, untaxed, total = self._qc_credited_amounts(qty)
+        values = {
+            "qty": qty,
+            "uom": self.product_uom_id.name,
+            "product": self.product_id.display_name,
+            "credit_notes": ", ".join(
+                self.credit_line_ids.filtered(
+                    lambda l: l.parent_state == "posted"
+                ).move_id.mapped("name")
+            ),
+            "customer": self.order_id.partner_id.display_name,
+            "untaxed": format_amount(self.env, untaxed, currency),
+            "total": format_amount(self.env, total, currency),
+        }
+        if ask:
+            return self.env._(
+                "%(qty)s %(uom)s of %(product)s would go back to the customer "
+                "although posted credit note %(credit_notes)s refunded them: "
+                "%(customer)s must then be billed %(untaxed)s untaxed "
+                "(%(total)s taxes included) again. Accounting gets a to-do.",
+                **values,
+            )
+        return self.env._(
+            "%(qty)s %(uom)s of %(product)s went back to the customer although "
+            "posted credit note %(credit_notes)s refunded them: bill %(customer)s "
+            "%(untaxed)s untaxed (%(total)s taxes included) again, or refund "
+            "them less.",
+            **values,
+        )
 
     # quantities -----------------------------------------------------------
 
@@ -429,27 +646,47 @@ class ReturnOrderLine(models.Model):
                     )
                 )
 
-    def _qc_warn_credited_send_back(self):
-        """Goods going back to the customer that were already credited (a
-        policy refunding on receipt): say so on the return, for someone to
-        bill them again or cancel the credit note."""
-        for line in self:
+    def _qc_warn_credited_send_back(self, qc_lines):
+        """Goods these inspection lines send back to the customer that were
+        already credited (a policy refunding on receipt): say so on the
+        return; for posted credit notes, leave accounting a to-do with the
+        amount to bill again."""
+        sending = defaultdict(float)
+        for qc_line in qc_lines:
+            if qc_line.disposition == "return_to_customer":
+                sending[qc_line.line_id] += qc_line.quantity
+        for line, qty in sending.items():
+            rounding = line.product_uom_id.rounding
             credited = line.qty_refunded + line.qty_credit_draft
-            extra = credited - line._qty_received_approved()
-            if (
-                float_compare(extra, 0, precision_rounding=line.product_uom_id.rounding)
-                > 0
-            ):
-                line.order_id.message_post(
-                    body=self.env._(
-                        "%(qty)s %(uom)s of %(product)s go back to the customer but "
-                        "were already credited: bill them again or cancel the "
-                        "credit note.",
-                        qty=extra,
-                        uom=line.product_uom_id.name,
-                        product=line.product_id.display_name,
-                    )
+            extra = min(credited - line._qty_received_approved(), qty)
+            if float_compare(extra, 0, precision_rounding=rounding) <= 0:
+                continue
+            line.order_id.message_post(
+                body=self.env._(
+                    "%(qty)s %(uom)s of %(product)s go back to the customer but "
+                    "were already credited: bill them again or cancel the "
+                    "credit note.",
+                    qty=extra,
+                    uom=line.product_uom_id.name,
+                    product=line.product_id.display_name,
                 )
+            )
+            rebill = min(line._qc_posted_beyond_kept(), qty)
+            if rebill:
+                line._qc_schedule_rebill(rebill)
+
+    def _qc_schedule_rebill(self, qty):
+        """A to-do for an accountant: bill qty of the line again."""
+        self.ensure_one()
+        order = self.order_id
+        order.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=order._qc_accountant().id,
+            summary=self.env._(
+                "Bill %(product)s again", product=self.product_id.display_name
+            ),
+            note=self._qc_rebill_text(qty),
+        )
 
     def _qc_refunded_qty(self):
         """Inspected quantity whose grade refunds the customer."""

@@ -45,8 +45,9 @@ class ReturnQcLine(models.Model):
         "stock.lot",
         string="Lot/Serial Number",
         check_company=True,
-        domain="[('product_id', '=', product_id)]",
+        domain="[('id', 'in', received_lot_ids)]",
     )
+    received_lot_ids = fields.Many2many(related="line_id.qc_received_lot_ids")
     note = fields.Text()
     photo_ids = fields.Many2many(
         "ir.attachment",

@@ -18,3 +18,4 @@ from . import test_tour
 from . import test_lots
 from . import test_qc
 from . import test_qc_lots
+from . import test_qc_screen

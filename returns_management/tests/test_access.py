@@ -12,6 +12,7 @@ MODELS = (
     "return.order.create.wizard",
     "return.order.create.wizard.line",
     "return.order.reject.wizard",
+    "return.qc.grade.wizard",
 )
 
 
@@ -66,6 +67,7 @@ class TestReturnAccess(ReturnsCommon):
                 "return.reason": ("read",),
                 "return.order.create.wizard": ("read", "write", "create"),
                 "return.order.create.wizard.line": ("read", "write", "create"),
+                "return.qc.grade.wizard": ("read", "write", "create"),
             },
         )
 
@@ -79,6 +81,7 @@ class TestReturnAccess(ReturnsCommon):
                 "return.order.create.wizard": ("read", "write", "create"),
                 "return.order.create.wizard.line": ("read", "write", "create"),
                 "return.order.reject.wizard": ("read", "write", "create"),
+                "return.qc.grade.wizard": ("read", "write", "create"),
             },
         )
 

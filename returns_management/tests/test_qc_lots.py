@@ -1,5 +1,6 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ReturnsCommon
 
@@ -99,6 +100,21 @@ class TestQcLots(ReturnsCommon):
                 }
             )
         self.assertFalse(order.qc_line_ids)
+
+    def test_serial_picker_offers_only_serials_that_came_back(self):
+        order = self._received(self.drone, 2.0, self.sn1 | self.sn3)
+        qc = self.env["return.qc.line"]
+        # a line added on the inspection screen, as the web client sees it
+        qc_line = qc.new({"line_id": order.line_ids.id, "qc_grade": "as_new"})
+        received = qc_line.received_lot_ids._origin
+        self.assertEqual(received, self.sn1 | self.sn3)
+        domain = safe_eval(
+            qc._fields["lot_id"].domain, {"received_lot_ids": received.ids}
+        )
+        offered = self.env["stock.lot"].search(domain)
+        self.assertEqual(offered, self.sn1 | self.sn3)
+        names = [name for _id, name in self.env["stock.lot"].name_search("QSN", domain)]
+        self.assertEqual(sorted(names), ["QSN1", "QSN3"])
 
     def test_restocked_serial_cannot_come_back_twice(self):
         order = self._received(self.drone, 1.0, self.sn2)

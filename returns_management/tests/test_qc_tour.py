@@ -21,6 +21,14 @@ class TestQcTour(ReturnsCommon, HttpCase):
         cls.toaster = cls._create_returnable_product(
             "QC Tour Toaster", price=60.0, cost=25.0
         )
+        # a grade added by a manager: the screen offers it as a button
+        cls.dented = cls.env["return.qc.grade"].create(
+            {
+                "name": "QC Tour Dented",
+                "code": "qc_tour_dented",
+                "default_disposition": "quarantine",
+            }
+        )
         cls.inspector = cls._new_user(
             "qc_inspector",
             "returns_management.group_return_user,stock.group_stock_user",
@@ -50,7 +58,7 @@ class TestQcTour(ReturnsCommon, HttpCase):
         except unittest.SkipTest as skipped:
             self.fail(f"The {tour_name} tour could not run in a browser: {skipped}")
 
-    def test_inspector_restocks_one_line_and_scraps_the_other(self):
+    def test_inspector_restocks_one_line_and_quarantines_the_other(self):
         order = self._received_two_line_return(CUSTOMER)
         other = self._received_two_line_return(OTHER_CUSTOMER)
         receipt = order.return_picking_ids
@@ -71,28 +79,30 @@ class TestQcTour(ReturnsCommon, HttpCase):
         self.assertEqual(order.qc_state, "done")
         kettle_line, toaster_line = order.line_ids
         self.assertEqual(kettle_line.qc_grade, "as_new")
-        self.assertEqual(toaster_line.qc_grade, "major_defect")
+        self.assertEqual(toaster_line.qc_grade, "qc_tour_dented")
         self.assertEqual(order.qc_line_ids.mapped("state"), ["done", "done"])
+        self.assertEqual(order.qc_line_ids.mapped("quantity"), [2.0, 1.0])
 
-        transfer = order.qc_picking_ids
-        self.assertEqual(len(transfer), 1)
-        self.assertEqual(transfer.picking_type_id, self.warehouse.int_type_id)
-        self.assertEqual(transfer.state, "done")
-        self.assertEqual(transfer.location_id, self.returns_location)
-        self.assertEqual(transfer.location_dest_id, self.stock_location)
-        self.assertEqual(transfer.move_ids.product_id, self.kettle)
-        self.assertEqual(transfer.move_ids.quantity, 2.0)
+        quarantine = self.warehouse.quarantine_location_id
+        transfers = order.qc_picking_ids
+        self.assertEqual(len(transfers), 2)
+        self.assertEqual(transfers.picking_type_id, self.warehouse.int_type_id)
+        self.assertEqual(set(transfers.mapped("state")), {"done"})
+        self.assertEqual(transfers.location_id, self.returns_location)
+        to_stock = transfers.filtered(
+            lambda p: p.location_dest_id == self.stock_location
+        )
+        self.assertEqual(to_stock.move_ids.product_id, self.kettle)
+        self.assertEqual(to_stock.move_ids.quantity, 2.0)
+        to_quarantine = transfers - to_stock
+        self.assertEqual(to_quarantine.location_dest_id, quarantine)
+        self.assertEqual(to_quarantine.move_ids.product_id, self.toaster)
+        self.assertEqual(to_quarantine.move_ids.quantity, 1.0)
+        self.assertFalse(order.qc_scrap_ids)
         self.assertEqual(
             self._quant_qty(self.kettle, self.stock_location), kettles_in_stock + 2.0
         )
-
-        scrap = order.qc_scrap_ids
-        self.assertEqual(len(scrap), 1)
-        self.assertEqual(scrap.state, "done")
-        self.assertEqual(scrap.product_id, self.toaster)
-        self.assertEqual(scrap.scrap_qty, 1.0)
-        self.assertEqual(scrap.location_id, self.returns_location)
-        self.assertTrue(scrap.scrap_location_id.scrap_location)
+        self.assertEqual(self._quant_qty(self.toaster, quarantine), 1.0)
 
         self.assertEqual(
             self._quant_qty(self.kettle, self.returns_location), kettles_back - 2.0

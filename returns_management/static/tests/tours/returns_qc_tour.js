@@ -4,13 +4,16 @@ import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /**
- * An inspector grades a received return: one line "As new", the other
- * "Major defect", then validates the inspection. Starts on the return's
- * validated receipt (`/odoo/action-stock.action_picking_tree_all/<id>`),
- * whose reference the inspector then types in the search bar of the
- * Inspect screen; the customer is "QC Tour Customer", the products
- * "QC Tour Kettle" and "QC Tour Toaster", and "QC Tour Other Customer" has
- * another return to inspect (see tests/test_qc_tour.py).
+ * An inspector grades a received return: one line "As new", the other with
+ * "QC Tour Dented", a grade the test adds as a record (the buttons are the
+ * grade records, none is written in the view); a grade button pressed on a
+ * line graded in full asks before replacing its grade. Then the inspector
+ * validates the inspection. Starts on the return's validated receipt
+ * (`/odoo/action-stock.action_picking_tree_all/<id>`), opens the screen from
+ * Inventory > Operations, and types the receipt's reference in its search
+ * bar; the customer is "QC Tour Customer", the products "QC Tour Kettle" and
+ * "QC Tour Toaster", and "QC Tour Other Customer" has another return to
+ * inspect (see tests/test_qc_tour.py).
  */
 
 // Anchored on the record title, which does not change while the form is busy.
@@ -25,9 +28,14 @@ const lineCard = (product) =>
 const gradeButton = (product, label) =>
     `${lineCard(product)} button[name=action_qc_grade]:contains('${label}')`;
 
+// the card shows the grade, and where it sends the goods: the disposition
+// and the destination location
 const gradedAs = (product, grade, disposition) =>
     `${lineCard(product)}:has(.o_field_widget[name=qc_grade]:contains('${grade}')) ` +
-    `div:has(i[title='Goes to']):contains('${disposition}')`;
+    `div:has(i[title='Goes to']):contains('${disposition}')` +
+    ":has(.o_field_widget[name=qc_location_dest_ids] .o_tag)";
+
+const CUSTOM_GRADE = "QC Tour Dented";
 
 const CUSTOMER = "QC Tour Customer";
 const OTHER_CUSTOMER = "QC Tour Other Customer";
@@ -46,14 +54,19 @@ registry.category("web_tour.tours").add("returns_management_qc_tour", {
             },
             stepUtils.showAppsMenuItem(),
             {
-                content: "Open the Returns app",
-                trigger: ".o_app[data-menu-xmlid='returns_management.return_order_menu_root']",
+                content: "Open the Inventory app",
+                trigger: ".o_app[data-menu-xmlid='stock.menu_stock_root']",
                 run: "click",
             },
             {
-                content: "Open the Inspect menu",
+                content: "Open its Operations menu",
+                trigger: ".o_main_navbar button[data-menu-xmlid='stock.menu_stock_warehouse_mgmt']",
+                run: "click",
+            },
+            {
+                content: "Open the inspection screen from Inventory",
                 trigger:
-                    ".o_main_navbar [data-menu-xmlid='returns_management.return_order_menu_qc']",
+                    ".dropdown-menu [data-menu-xmlid='returns_management.return_order_menu_qc_stock']",
                 run: "click",
             },
             {
@@ -105,13 +118,31 @@ registry.category("web_tour.tours").add("returns_management_qc_tour", {
                 trigger: gradedAs("QC Tour Kettle", "As new", "Restock"),
             },
             {
-                content: "Grade the toaster with a major defect",
-                trigger: gradeButton("QC Tour Toaster", "Major defect"),
+                content: "Press another grade on the kettle, graded in full already",
+                trigger: gradeButton("QC Tour Kettle", "Minor defect"),
                 run: "click",
             },
             {
-                content: "The toaster is graded with a major defect, to be scrapped",
-                trigger: gradedAs("QC Tour Toaster", "Major defect", "Scrap"),
+                content: "The screen asks before replacing the kettle's grade",
+                trigger: ".modal .o_field_widget[name=warning]:contains('replaces')",
+            },
+            {
+                content: "Keep the grade given",
+                trigger: ".modal .modal-footer button:contains('Cancel')",
+                run: "click",
+            },
+            {
+                content: "The kettle is still graded as new",
+                trigger: `body:not(:has(.modal)) ${gradedAs("QC Tour Kettle", "As new", "Restock")}`,
+            },
+            {
+                content: "Grade the toaster with the grade added as a record",
+                trigger: gradeButton("QC Tour Toaster", CUSTOM_GRADE),
+                run: "click",
+            },
+            {
+                content: "The toaster is graded with it, to be quarantined",
+                trigger: gradedAs("QC Tour Toaster", CUSTOM_GRADE, "Quarantine"),
             },
             {
                 content: "Both grades are listed in the graded goods",
@@ -127,12 +158,8 @@ registry.category("web_tour.tours").add("returns_management_qc_tour", {
                 trigger: statusIs("done"),
             },
             {
-                content: "The restocking transfer is linked",
-                trigger: ".o-form-buttonbox button[name=action_view_qc_pickings]",
-            },
-            {
-                content: "and so is the scrap",
-                trigger: ".o-form-buttonbox button[name=action_view_qc_scraps]",
+                content: "The transfers to stock and to quarantine are linked",
+                trigger: ".o-form-buttonbox button[name=action_view_qc_pickings]:contains('2')",
             },
         ];
     },
