@@ -9,6 +9,7 @@ from . import return_order_line
 from . import return_order_stock
 from . import return_order_line_lot
 from . import return_order_credit
+from . import return_order_credit_draft
 from . import return_policy
 from . import res_company
 from . import return_order_policy

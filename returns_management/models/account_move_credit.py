@@ -309,3 +309,22 @@ class AccountMove(models.Model):
             if not self.currency_id.is_zero(price):
                 commands.append(shipping_line._return_prepare_unlinked_line(price))
         return commands
+
+    def _return_rebuild_lines(self, items):
+        """This draft credit note's lines replaced by those its invoice gives
+        for items, its receivable lines kept (Odoo updates their amounts)."""
+        self.ensure_one()
+        old_lines = self.invoice_line_ids.filtered(
+            lambda l: l.display_type == "product"
+        )
+        commands = self.reversed_entry_id._return_credit_line_commands(items)
+        self.write(
+            {
+                "line_ids": [Command.delete(line.id) for line in old_lines]
+                + [
+                    command
+                    for command in commands
+                    if command[2].get("display_type") != "payment_term"
+                ]
+            }
+        )

@@ -60,12 +60,7 @@ class ReturnOrder(models.Model):
     def _create_credit_notes(self):
         """Reverse each invoice the way Odoo's credit note wizard does, keeping
         only the returned quantities: one credit note per return and invoice."""
-        allocations = self.line_ids._allocate_invoice_lines()
-        per_invoice = defaultdict(list)
-        for line, invoice_line, qty, uom in allocations:
-            per_invoice[line.order_id, invoice_line.move_id].append(
-                (line, invoice_line, qty, uom)
-            )
+        per_invoice = self._credit_items_per_invoice()
         if not per_invoice:
             return self.env["account.move"]
         # an invoice may appear once per return: browse keeps the duplicates
@@ -85,6 +80,16 @@ class ReturnOrder(models.Model):
         moves = invoices.sudo()._return_reverse(defaults)  # see above
         moves._return_log_reversal()
         return moves.sudo(False)
+
+    def _credit_items_per_invoice(self):
+        """{(return, invoice): [(return line, invoice line, quantity, unit)]}
+        of what is left to credit."""
+        per_invoice = defaultdict(list)
+        for line, invoice_line, qty, uom in self.line_ids._allocate_invoice_lines():
+            per_invoice[line.order_id, invoice_line.move_id].append(
+                (line, invoice_line, qty, uom)
+            )
+        return per_invoice
 
     def _prepare_credit_note_vals(self, invoice, items):
         """What differs from a full reversal of the invoice: the link to the

@@ -198,6 +198,8 @@ class ReturnOrderLine(models.Model):
         allocations = []
         for move in done.sorted("date", reverse=True):
             qty = min(move._return_remaining_product_qty(), to_send)
+            if lot:
+                qty = min(qty, move._return_remaining_lot_qty(lot))
             if float_compare(qty, 0, precision_rounding=rounding) <= 0:
                 continue
             allocations.append((move, qty))

@@ -96,11 +96,15 @@ class ReturnOrder(models.Model):
             )
         qc_lines = self.qc_line_ids.filtered(lambda q: q.state == "draft")
         qc_lines.line_id._check_graded_quantities()
+        # the internal type may have been archived since install (Storage
+        # Locations turned off): an active one first, then the routes
+        qc_lines._ensure_active_picking_types()
         qc_lines._compute_route()
         qc_lines._check_route()
         qc_lines._move_goods()
         qc_lines.state = "done"
         self._qc_log(qc_lines)
+        self._credit_drafts_follow_grades(qc_lines)
         qc_lines.line_id._qc_warn_credited_send_back(qc_lines)
         self._auto_credit("after_qc")
         self._close_resolved()
@@ -634,6 +638,7 @@ class ReturnOrderLine(models.Model):
                     )
                 )
             graded[lot] += qc_line.quantity
+            self._check_serial_graded_whole(qc_line, received[lot])
         rounding = self.product_uom_id.rounding
         for lot, qty in graded.items():
             if float_compare(qty, received[lot], precision_rounding=rounding) > 0:
@@ -645,6 +650,23 @@ class ReturnOrderLine(models.Model):
                         received=received[lot],
                     )
                 )
+
+    def _check_serial_graded_whole(self, qc_line, received):
+        """A serial number is one item: it gets one grade, for all of it."""
+        self.ensure_one()
+        if self.product_id.tracking != "serial":
+            return
+        rounding = self.product_uom_id.rounding
+        if float_compare(qc_line.quantity, received, precision_rounding=rounding):
+            raise UserError(
+                self.env._(
+                    "%(serial)s is a serial number: grade it whole, once, for "
+                    "%(qty)s %(uom)s.",
+                    serial=qc_line.lot_id.name,
+                    qty=received,
+                    uom=self.product_uom_id.name,
+                )
+            )
 
     def _qc_warn_credited_send_back(self, qc_lines):
         """Goods these inspection lines send back to the customer that were
@@ -709,16 +731,24 @@ class ReturnOrderLine(models.Model):
         )
 
     def _qty_to_credit(self, over_invoiced=None):
-        """After-inspection refunds credit inspected goods only."""
+        """After-inspection refunds credit inspected goods only; no refund
+        credits goods an inspector graded as not refunded (a wrong item),
+        even before the inspection is validated."""
         qty = super()._qty_to_credit(over_invoiced)
-        if qty and self.refund_trigger == "after_qc":
-            credited = self.qty_refunded + self.qty_credit_draft
+        if not qty:
+            return qty
+        credited = self.qty_refunded + self.qty_credit_draft
+        if self.refund_trigger == "after_qc":
             qty = min(qty, self._qc_refunded_qty() - credited)
-            if (
-                float_compare(qty, 0, precision_rounding=self.product_uom_id.rounding)
-                <= 0
-            ):
-                qty = 0.0
+        withheld = sum(
+            q.quantity
+            for q in self.qc_line_ids
+            if q.state == "draft" and not q.grade_id.refund
+        )
+        if withheld:
+            qty = min(qty, self._qty_received_approved() - withheld - credited)
+        if float_compare(qty, 0, precision_rounding=self.product_uom_id.rounding) <= 0:
+            qty = 0.0
         return qty
 
     def _qc_grade_shares(self):

@@ -8,7 +8,7 @@ from .return_qc_grade import DISPOSITIONS
 from .return_qc_route import INTERNAL_DISPOSITIONS
 
 # what an inspection line decides, fixed once the inspection is validated
-DECISION_FIELDS = ("line_id", "qc_grade", "quantity", "lot_id")
+DECISION_FIELDS = ("line_id", "qc_grade", "quantity", "lot_id", "moved_by_hand")
 
 
 class ReturnQcLine(models.Model):
@@ -48,6 +48,12 @@ class ReturnQcLine(models.Model):
         domain="[('id', 'in', received_lot_ids)]",
     )
     received_lot_ids = fields.Many2many(related="line_id.qc_received_lot_ids")
+    moved_by_hand = fields.Boolean(
+        string="Already Moved",
+        help="The goods already left the returns location by hand (an "
+        "internal transfer or a scrap made in Inventory): validating records "
+        "the grade, for the refund, and moves nothing.",
+    )
     note = fields.Text()
     photo_ids = fields.Many2many(
         "ir.attachment",
@@ -95,11 +101,14 @@ class ReturnQcLine(models.Model):
         for qc_line in self:
             qc_line.grade_id = grades._by_code(qc_line.qc_grade)
 
-    @api.depends("grade_id", "line_id.order_id.warehouse_id")
+    @api.depends("grade_id", "lot_id", "line_id.order_id.warehouse_id")
     def _compute_route(self):
-        """Where the grade sends the goods; frozen once validated."""
-        for qc_line in self.filtered(lambda q: q.state == "draft"):
-            warehouse = qc_line.line_id.order_id.warehouse_id
+        """Where the grade sends the goods, by the routing of the warehouse
+        their receipt brought them into; frozen once validated."""
+        drafts = self.filtered(lambda q: q.state == "draft")
+        warehouses = drafts._arrival_warehouses()
+        for qc_line in drafts:
+            warehouse = warehouses[qc_line]
             if not (warehouse and qc_line.grade_id):
                 qc_line.disposition = False
                 qc_line.location_dest_id = False
@@ -108,7 +117,7 @@ class ReturnQcLine(models.Model):
             route = warehouse._qc_route(qc_line.grade_id)
             qc_line.disposition = route.disposition
             qc_line.location_dest_id = route.location_dest_id
-            qc_line.picking_type_id = route.picking_type_id
+            qc_line.picking_type_id = warehouse._qc_active_type(route.picking_type_id)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -165,6 +174,14 @@ class ReturnQcLine(models.Model):
         product = self.product_id.display_name
         if self.lot_id:
             product = f"{product} ({self.lot_id.name})"
+        if self.moved_by_hand:
+            return self.env._(
+                "%(qty)s %(uom)s %(product)s: %(grade)s, already moved by hand",
+                qty=self.quantity,
+                uom=self.product_uom_id.name,
+                product=product,
+                grade=self.grade_id.name,
+            )
         return self.env._(
             "%(qty)s %(uom)s %(product)s: %(grade)s, %(disposition)s",
             qty=self.quantity,
@@ -179,6 +196,7 @@ class ReturnQcLine(models.Model):
     def _check_route(self):
         """Refuse a grade with nowhere to go, or a destination of another
         company than the return's."""
+        warehouses = self._arrival_warehouses()
         for qc_line in self:
             company = qc_line.order_id.company_id
             location = qc_line.location_dest_id
@@ -190,7 +208,7 @@ class ReturnQcLine(models.Model):
                         "Warehouse %(warehouse)s has no destination for goods "
                         "graded %(grade)s: set it in the warehouse's inspection "
                         "routing.",
-                        warehouse=qc_line.order_id.warehouse_id.name,
+                        warehouse=warehouses[qc_line].name,
                         grade=qc_line.grade_id.name,
                     )
                 )
@@ -205,11 +223,30 @@ class ReturnQcLine(models.Model):
                         "%(name)s: correct the inspection routing of %(warehouse)s.",
                         location=location.display_name,
                         name=qc_line.order_id.name,
-                        warehouse=qc_line.order_id.warehouse_id.name,
+                        warehouse=warehouses[qc_line].name,
+                    )
+                )
+        self._check_moved_by_hand()
+
+    @api.constrains("moved_by_hand", "grade_id")
+    def _check_moved_by_hand(self):
+        for qc_line in self:
+            if qc_line.moved_by_hand and qc_line.disposition == "return_to_customer":
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s graded %(grade)s goes back to the customer: "
+                        "send it with a return of the receipt, not as already "
+                        "moved.",
+                        product=qc_line.product_id.display_name,
+                        grade=qc_line.grade_id.name,
                     )
                 )
 
     def _move_goods(self):
+        to_move = self.filtered(lambda q: not q.moved_by_hand)
+        to_move._move_goods_by_disposition()
+
+    def _move_goods_by_disposition(self):
         by_disposition = self.grouped("disposition")
         internal = self.filtered(lambda q: q.disposition in INTERNAL_DISPOSITIONS)
         internal._create_transfers()
@@ -233,6 +270,35 @@ class ReturnQcLine(models.Model):
             )
             for qc_line in self
         }
+
+    def _arrival_warehouses(self):
+        """{inspection line: warehouse its goods came back into}, else the
+        return's warehouse. Lots are looked up where they arrived; other
+        goods by their receipt moves, already read with the line."""
+        tracked = self.filtered("lot_id")
+        sources = tracked._source_locations() if tracked else {}
+        warehouses = {}
+        for qc_line in self:
+            order_warehouse = qc_line.line_id.order_id.warehouse_id
+            # the line's moves are its receipts (send-backs are not tagged)
+            location = sources.get(qc_line) or (
+                qc_line.line_id.return_move_ids.filtered(lambda m: m.state == "done")[
+                    -1:
+                ].location_dest_id
+            )
+            if location == order_warehouse.return_location_id:
+                warehouses[qc_line] = order_warehouse  # read already
+            else:
+                warehouses[qc_line] = location.warehouse_id or order_warehouse
+        return warehouses
+
+    def _ensure_active_picking_types(self):
+        """Warehouses receiving these goods have an active operation type
+        for inspection transfers."""
+        warehouses = self.env["stock.warehouse"].union(
+            *self._arrival_warehouses().values()
+        )
+        warehouses._create_missing_qc_picking_types()
 
     def _product_qty(self):
         self.ensure_one()
@@ -323,7 +389,9 @@ class ReturnQcLine(models.Model):
                 raise UserError(
                     self.env._(
                         "%(product)s is no longer in %(location)s: it cannot be "
-                        "scrapped from there. Check where the returned goods went.",
+                        "scrapped from there. Check where the returned goods "
+                        "went; if they were moved by hand, mark their inspection "
+                        "line as Already Moved.",
                         product=scrap.product_id.display_name,
                         location=scrap.location_id.display_name,
                     )

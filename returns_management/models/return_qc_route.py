@@ -63,8 +63,8 @@ class ReturnQcRoute(models.Model):
                 route.disposition
             )
             route.picking_type_id = (
-                warehouse.int_type_id
-                if route.disposition in INTERNAL_DISPOSITIONS
+                warehouse._qc_active_type(warehouse.int_type_id)
+                if warehouse and route.disposition in INTERNAL_DISPOSITIONS
                 else False
             )
 

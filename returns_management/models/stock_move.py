@@ -44,10 +44,21 @@ class StockMove(models.Model):
         vals_list = []
         for move in tracked:
             vals = move._return_qc_move_line_vals()
-            vals["location_id"] = sources[move.return_qc_line_id].id
+            vals["location_id"] = move._return_qc_source_location(sources).id
             vals_list.append(vals)
-        self.env["stock.move.line"].create(vals_list)
+        # Odoo's putaway rules pick the shelf, as its own reservation does
+        self.env["stock.move.line"].create(vals_list)._apply_putaway_strategy()
         (self - tracked)._action_assign()
+
+    def _return_qc_source_location(self, sources):
+        """Where the goods of this inspection move are: for a send-back, where
+        the receipt move it returns put the lot; else where they arrived."""
+        self.ensure_one()
+        lot = self.return_qc_line_id.lot_id
+        arrived = self.origin_returned_move_id.move_line_ids.filtered(
+            lambda ml: ml.lot_id == lot
+        )[:1].location_dest_id
+        return arrived or sources[self.return_qc_line_id]
 
     def _action_done(self, cancel_backorder=False):
         self._return_check_requested()
@@ -131,10 +142,12 @@ class StockMove(models.Model):
             receiving.return_order_line_id._check_receipt_lots(receiving)
 
     def _return_qc_move_line_vals(self):
-        """The goods (lot) an inspection transfer validated at once moves."""
+        """The goods (lot) an inspection move moves: its own quantity, which
+        is the inspection line's share on that move (a send-back of a lot
+        received on two receipts has one move per receipt)."""
         self.ensure_one()
         qc_line = self.return_qc_line_id
-        vals = self._prepare_move_line_vals(quantity=qc_line._product_qty())
+        vals = self._prepare_move_line_vals(quantity=self.product_qty)
         vals.update(lot_id=qc_line.lot_id.id, location_id=self.location_id.id)
         return vals
 
@@ -169,7 +182,8 @@ class StockMove(models.Model):
         raise UserError(
             self.env._(
                 "%(product)s is no longer in %(location)s: it cannot be moved from "
-                "there. Check where the returned goods went.",
+                "there. Check where the returned goods went; if they were moved by "
+                "hand, mark their inspection line as Already Moved.",
                 product=product.display_name,
                 location=location.display_name,
             )
@@ -194,3 +208,16 @@ class StockMove(models.Model):
             )
             remaining -= returned.product_uom._compute_quantity(qty, uom)
         return remaining
+
+    def _return_remaining_lot_qty(self, lot):
+        """Done quantity of lot on this move not returned yet (open or done),
+        in the product's unit."""
+        self.ensure_one()
+        returns = self.returned_move_ids.filtered(lambda m: m.state != "cancel")
+        returned = sum(
+            ml.quantity_product_uom for ml in returns.move_line_ids if ml.lot_id == lot
+        )
+        moved = sum(
+            ml.quantity_product_uom for ml in self.move_line_ids if ml.lot_id == lot
+        )
+        return moved - returned

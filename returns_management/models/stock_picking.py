@@ -86,9 +86,10 @@ class StockPicking(models.Model):
             return
         moves = self.move_ids
         moves._return_qc_check_available()
+        # Odoo's putaway rules pick the shelf, as its own internal transfers do
         self.env["stock.move.line"].create(
             [move._return_qc_move_line_vals() for move in moves]
-        )
+        )._apply_putaway_strategy()
         moves.picked = True
         self._action_done()
 

@@ -28,6 +28,15 @@ class StockWarehouse(models.Model):
     qc_route_ids = fields.One2many(
         "return.qc.route", "warehouse_id", string="Inspection Routing"
     )
+    return_qc_type_id = fields.Many2one(
+        "stock.picking.type",
+        string="Returns Inspection Type",
+        check_company=True,
+        copy=False,
+        help="Operation type of the inspection transfers when the internal "
+        "transfers type is archived (Odoo archives it without the Storage "
+        "Locations setting), so that they show in the Inventory Overview.",
+    )
     qc_validate_transfers = fields.Boolean(
         string="Move Inspected Goods at Once",
         default=True,
@@ -62,6 +71,7 @@ class StockWarehouse(models.Model):
     def create(self, vals_list):
         warehouses = super().create(vals_list)
         warehouses._create_missing_return_locations()
+        warehouses._qc_routes_leave_archived_types()
         return warehouses
 
     def _create_missing_return_locations(self):
@@ -141,6 +151,56 @@ class StockWarehouse(models.Model):
             limit=1,
         )
 
+    def _qc_active_type(self, picking_type):
+        """picking_type, or this warehouse's returns inspection type when it
+        is archived: transfers of an archived type show nowhere."""
+        self.ensure_one()
+        qc_type = self.return_qc_type_id
+        if not qc_type or picking_type == qc_type or picking_type.active:
+            return picking_type
+        return qc_type
+
+    def _create_missing_qc_picking_types(self):
+        """An active internal type for the inspection transfers of the
+        warehouses whose internal transfers type is archived."""
+        missing = self.filtered(
+            lambda wh: not wh.return_qc_type_id and not wh.int_type_id.active
+        )
+        if not missing:
+            return
+        # sudo is safe: only the warehouses' own operation type is created,
+        # for an inspector who may not configure operation types
+        types = (
+            self.env["stock.picking.type"]
+            .sudo()
+            .create([wh._prepare_qc_picking_type_vals() for wh in missing])
+        )  # see above
+        for warehouse, picking_type in zip(missing.sudo(), types, strict=True):
+            warehouse.return_qc_type_id = picking_type  # see above
+
+    def _qc_routes_leave_archived_types(self):
+        """Routes still on an archived internal type use the warehouse's
+        returns inspection type instead (install, update, new warehouse)."""
+        self._create_missing_qc_picking_types()
+        for warehouse in self.filtered("return_qc_type_id"):
+            warehouse.qc_route_ids.filtered(
+                lambda r: r.picking_type_id and not r.picking_type_id.active
+            ).picking_type_id = warehouse.return_qc_type_id
+
+    def _prepare_qc_picking_type_vals(self):
+        self.ensure_one()
+        return {
+            "name": self.env._("Returns Inspection"),
+            "code": "internal",
+            "sequence_code": "RQC",
+            "warehouse_id": self.id,
+            "company_id": self.company_id.id,
+            "default_location_src_id": self.return_location_id.id,
+            "default_location_dest_id": self.lot_stock_id.id,
+            "use_create_lots": False,
+            "use_existing_lots": True,
+        }
+
     def _qc_route(self, grade):
         """Where this warehouse sends goods of that grade: its route, or a
         route (not saved) to the grade's default disposition."""
@@ -161,3 +221,4 @@ class StockWarehouse(models.Model):
         warehouses = self.with_context(active_test=False).search([])  # pylint: disable=no-search-all
         warehouses._create_missing_qc_locations()
         warehouses._create_missing_qc_routes()
+        warehouses._qc_routes_leave_archived_types()

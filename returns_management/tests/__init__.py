@@ -19,3 +19,5 @@ from . import test_lots
 from . import test_qc
 from . import test_qc_lots
 from . import test_qc_screen
+from . import test_qc_stock
+from . import test_qc_credit

@@ -257,7 +257,7 @@ class TestQcScreen(ReturnsCommon):
         order.action_validate_qc()
         self.assertFalse(order.activity_ids)
 
-    def test_draft_refund_of_sent_back_goods_is_noted_without_a_todo(self):
+    def test_draft_refund_of_sent_back_goods_follows_the_grade_without_a_todo(self):
         self.policy.refund_trigger = "on_receipt"
         order = self._received(1.0)
         self.assertEqual(order.line_ids.qty_credit_draft, 1.0)
@@ -265,7 +265,10 @@ class TestQcScreen(ReturnsCommon):
         self.assertIs(self._press(order.line_ids, "wrong_item"), True)
         order.action_validate_qc()
         self.assertFalse(order.activity_ids)
-        self.assertTrue(
+        # the draft follows the grade (as an accountant edits it down): the
+        # goods going back are no longer credited, so nothing is to bill again
+        self.assertEqual(order.line_ids.qty_credit_draft, 0.0)
+        self.assertFalse(
             any("already credited" in body for body in order.message_ids.mapped("body"))
         )
 
