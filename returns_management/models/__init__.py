@@ -1,4 +1,5 @@
 from . import return_cached_mixin
+from . import return_protected_mixin
 from . import return_reason
 from . import return_qc_grade
 from . import return_qc_route

@@ -2,7 +2,10 @@ from odoo import fields, models
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "return.protected.mixin"]
+    # the return a credit note refunds: its posting closes that return
+    _protected_fields = ("return_order_id",)
 
     return_order_id = fields.Many2one(
         "return.order", index="btree_not_null", readonly=True, copy=False

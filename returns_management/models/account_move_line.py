@@ -3,7 +3,10 @@ from odoo.tools import float_compare, float_round
 
 
 class AccountMoveLine(models.Model):
-    _inherit = "account.move.line"
+    _name = "account.move.line"
+    _inherit = ["account.move.line", "return.protected.mixin"]
+    # the return line a credit note line refunds: its refunded quantity
+    _protected_fields = ("return_order_line_id",)
 
     return_order_line_id = fields.Many2one(
         "return.order.line", index="btree_not_null", readonly=True, copy=False

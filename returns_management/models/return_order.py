@@ -15,25 +15,34 @@ RETURN_STATES = [
 ]
 
 # Changed only through the actions (submit, approve, reject, cancel, receipt,
-# credit notes), never by a plain write: see write() and _set_state().
+# credit notes), never by a plain write: see return.protected.mixin and
+# _set_state(). The capability files add their own fields.
 PROTECTED_FIELDS = (
     "state",
     "date_approved",
     "date_received",
     "date_done",
     "reject_reason",
-    "policy_verdict",
-    "policy_verdict_note",
-    "override_reason",
+    # follow the sale order and the delivery the goods come from
+    "company_id",
+    "warehouse_id",
+    "picking_id",
+    "amount_untaxed",
 )
 
 
 class ReturnOrder(models.Model):
     _name = "return.order"
     _description = "Return Order"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "portal.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "return.protected.mixin",
+    ]
     _order = "date_request desc, id desc"
     _check_company_auto = True
+    _protected_fields = PROTECTED_FIELDS
 
     name = fields.Char(
         string="Reference", default="/", required=True, copy=False, readonly=True
@@ -250,7 +259,6 @@ class ReturnOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._check_protected_create_vals(vals)
             self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
         orders = super().create(vals_list)
         orders.filtered(lambda o: o.name == "/")._assign_sequence_names()
@@ -275,60 +283,20 @@ class ReturnOrder(models.Model):
                 order.name = sequence._next() if sequence else "/"
 
     def write(self, vals):
-        self._check_protected_write_vals(vals)
         self.env["return.order.line"]._check_quantity_commands(vals.get("line_ids"))
         return super().write(vals)
 
-    @api.model
-    def _check_protected_create_vals(self, vals):
-        """A new return starts as a draft without a decision, whoever creates it."""
-        if self.env.su:
-            return
-        forced = [
-            name
-            for name in PROTECTED_FIELDS
-            if name in vals and vals[name] and (name, vals[name]) != ("state", "draft")
-        ]
-        if forced:
-            self._raise_protected_fields(forced)
-
-    def _check_protected_write_vals(self, vals):
-        """The state, its dates and the policy decision follow the actions
-        only. The context cannot lift this (RPC clients send any context):
-        the actions write through _set_state, as superuser."""
-        if self.env.su:
-            return
-        forced = [name for name in PROTECTED_FIELDS if name in vals]
-        # once submitted, the request date dates the return window and the
-        # decision delay: only the actions move it
+    def _check_protected_write_vals(self, vals):  # pylint: disable=missing-return
+        """Once submitted, the request date dates the return window and the
+        decision delay: only the actions move it."""
+        super()._check_protected_write_vals(vals)
         if "date_request" in vals and any(o.state != "draft" for o in self):
-            forced.append("date_request")
-        if forced:
-            self._raise_protected_fields(forced)
-
-    def _raise_protected_fields(self, names):
-        labels = ", ".join(
-            self._fields[name]._description_string(self.env) for name in names
-        )
-        raise UserError(
-            self.env._(
-                "%(fields)s of a return cannot be set directly: use its buttons "
-                "(Submit, Approve, Reject, Cancel, Reset to Draft), which check "
-                "the rules and keep its history.",
-                fields=labels,
-            )
-        )
+            self._raise_protected_fields(["date_request"])
 
     def _set_state(self, vals):
-        """Write the protected fields (PROTECTED_FIELDS) once the caller has
-        checked the business rules of the action (state, rights, policy).
-
-        The write runs as superuser because write() refuses these fields to
-        every user; the record rules are checked first, and sudo keeps the
-        user (env.uid), so tracking and write_uid name the real author.
-        """
-        self.check_access("write")
-        return self.sudo().write(vals)  # protected fields, checked by the caller
+        """Write the state and the other protected fields of the returns
+        once the caller has checked the business rules of the action."""
+        return self._set_protected(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_processed(self):

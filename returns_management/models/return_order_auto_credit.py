@@ -75,6 +75,7 @@ class ReturnOrder(models.Model):
 
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
+    _protected_fields = ("refund_trigger",)
 
     # stored: read with the line when a receipt or a credit note asks
     # whether the return is refunded now

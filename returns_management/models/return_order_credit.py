@@ -131,6 +131,7 @@ class ReturnOrder(models.Model):
 
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
+    _protected_fields = ("qty_unordered",)
 
     qty_unordered = fields.Float(
         string="Removed From Order",
@@ -251,7 +252,7 @@ class ReturnOrderLine(models.Model):
                 lowered[sale_line] += line.product_uom_id._compute_quantity(
                     qty, sale_line.product_uom, round=False
                 )
-                line.qty_unordered += qty
+                line._set_protected({"qty_unordered": line.qty_unordered + qty})
                 lowered_by_line[line] = qty
         if not lowered:
             return

@@ -7,11 +7,29 @@ from odoo.tools import float_compare, float_round
 PENDING_STATES = ("draft", "to_approve")
 # what was requested: fixed once the return left the pending states
 FROZEN_FIELDS = ("order_id", "sale_line_id", "quantity", "product_uom_id")
+# computed from the sale line, the delivery and the documents of the return:
+# what the policies judge and the credit notes refund (return.protected.mixin)
+PROTECTED_LINE_FIELDS = (
+    "state",
+    "company_id",
+    "partner_id",
+    "product_id",
+    "move_id",
+    "price_unit",
+    "discount",
+    "tax_ids",
+    "refund_amount",
+    "qty_received",
+    "qty_refunded",
+    "qty_credit_draft",
+)
 
 
 class ReturnOrderLine(models.Model):
     _name = "return.order.line"
+    _inherit = ["return.protected.mixin"]
     _description = "Return Order Line"
+    _protected_fields = PROTECTED_LINE_FIELDS
     _order = "order_id, sequence, id"
     _check_company_auto = True
 

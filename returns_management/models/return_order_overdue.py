@@ -37,6 +37,7 @@ OVERDUE_BATCH_SIZE = 500
 
 class ReturnOrder(models.Model):
     _inherit = "return.order"
+    _protected_fields = ("overdue_kind",)
 
     overdue_kind = fields.Selection(
         OVERDUE_KINDS,
@@ -182,7 +183,7 @@ class ReturnOrder(models.Model):
                     )
                 )
         if overdue:
-            overdue.write({"overdue_kind": delay.kind})
+            overdue._set_protected({"overdue_kind": delay.kind})
             # The activities are the alert: they show in their users' activity
             # menu. No "assigned to you" e-mail each: a sweep finding hundreds
             # of late returns must not send hundreds of e-mails.

@@ -4,7 +4,6 @@ import pytz
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
 POLICY_VERDICTS = [
@@ -13,7 +12,7 @@ POLICY_VERDICTS = [
     ("reject", "Refused by policy"),
 ]
 # the line fields the policy decides; like the return's verdict, only the
-# actions change them (see ReturnOrderLine.write)
+# actions change them (see return.protected.mixin)
 LINE_VERDICT_FIELDS = (
     "policy_id",
     "policy_result",
@@ -70,6 +69,12 @@ class ReturnOrder(models.Model):
     """
 
     _inherit = "return.order"
+    _protected_fields = (
+        "policy_verdict",
+        "policy_verdict_note",
+        "override_reason",
+        "policy_activity_id",
+    )
 
     policy_verdict = fields.Selection(
         POLICY_VERDICTS, readonly=True, copy=False, tracking=True
@@ -487,8 +492,12 @@ class ReturnOrder(models.Model):
             .with_context(mail_activity_quick_update=True)
             .create(vals_list)
         )
-        for order, activity in zip(pending, activities, strict=True):
-            order.policy_activity_id = activity
+        pending._set_protected_each(
+            {
+                order: {"policy_activity_id": activity.id}
+                for order, activity in zip(pending, activities, strict=True)
+            }
+        )
 
     def _policy_approver(self, managers):
         """The approver of the first escalating line's policy, else the
@@ -564,6 +573,7 @@ class ReturnOrder(models.Model):
 
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
+    _protected_fields = LINE_VERDICT_FIELDS
 
     policy_id = fields.Many2one(
         "return.policy",
@@ -586,27 +596,6 @@ class ReturnOrderLine(models.Model):
         help="What the line's policy decided for this line alone.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not self.env.su and any(
-            vals.get(name) for vals in vals_list for name in LINE_VERDICT_FIELDS
-        ):
-            self._raise_protected_line_fields()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if not self.env.su and any(name in vals for name in LINE_VERDICT_FIELDS):
-            self._raise_protected_line_fields()
-        return super().write(vals)
-
-    def _raise_protected_line_fields(self):
-        raise UserError(
-            self.env._(
-                "The policy results of a return line are set by its return policy "
-                "and cannot be changed by hand."
-            )
-        )
-
     def _policy_set(self, vals):
         """Store the policy decision, which write() refuses to users."""
-        return self.sudo().write(vals)  # decided by the policy evaluation
+        return self._set_protected(vals)

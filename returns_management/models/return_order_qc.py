@@ -13,6 +13,7 @@ GRADABLE_STATES = ("received", "done")
 
 class ReturnOrder(models.Model):
     _inherit = "return.order"
+    _protected_fields = ("qc_state", "qc_picking_ids")
 
     qc_line_ids = fields.One2many(
         "return.qc.line", "order_id", string="Inspection Lines"
@@ -99,10 +100,10 @@ class ReturnOrder(models.Model):
         # the internal type may have been archived since install (Storage
         # Locations turned off): an active one first, then the routes
         qc_lines._ensure_active_picking_types()
-        qc_lines._compute_route()
+        qc_lines._recompute_route()
         qc_lines._check_route()
         qc_lines._move_goods()
-        qc_lines.state = "done"
+        qc_lines._set_protected({"state": "done"})
         self._qc_log(qc_lines)
         self._credit_drafts_follow_grades(qc_lines)
         qc_lines.line_id._qc_warn_credited_send_back(qc_lines)
@@ -211,6 +212,7 @@ class ReturnOrder(models.Model):
 
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
+    _protected_fields = ("qty_graded", "qty_inspected")
 
     qc_line_ids = fields.One2many(
         "return.qc.line", "line_id", string="Inspection Lines"

@@ -11,6 +11,7 @@ from .return_order_line import ReturnOrderLine as ReturnOrderLineRequest
 
 class ReturnOrder(models.Model):
     _inherit = "return.order"
+    _protected_fields = ("has_over_receipt", "over_receipt_activity_id")
 
     has_over_receipt = fields.Boolean(
         string="Received Beyond Approval",
@@ -53,11 +54,19 @@ class ReturnOrder(models.Model):
         # (e.g. by demo data) get it now; approvers may not create locations.
         warehouse_admin = warehouses.sudo()  # only adds the missing location
         warehouse_admin._create_missing_return_locations()
-        wizards = self.env["stock.return.picking"].create(
-            [
-                order._prepare_return_wizard_vals(picking, items)
-                for (order, picking), items in per_picking.items()
-            ]
+        # sudo is safe: the wizards' links to the returns are ours, set for
+        # returns this user approves; the receipts are created with the
+        # user's rights
+        wizards = (
+            self.env["stock.return.picking"]
+            .sudo()  # see above
+            .create(
+                [
+                    order._prepare_return_wizard_vals(picking, items)
+                    for (order, picking), items in per_picking.items()
+                ]
+            )
+            .sudo(False)
         )
         # core's own return, wizard by wizard, so that its overrides run
         # (stock_delivery drops the carrier) and the chatter links the delivery
@@ -98,7 +107,7 @@ class ReturnOrder(models.Model):
             responsible = order._over_receipt_responsible()
             if not responsible:
                 continue
-            order.over_receipt_activity_id = order.activity_schedule(
+            activity = order.activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=responsible.id,
                 summary=self.env._("Decide on goods received beyond approval"),
@@ -108,6 +117,7 @@ class ReturnOrder(models.Model):
                     name=order.name,
                 ),
             )
+            order._set_protected({"over_receipt_activity_id": activity.id})
 
     def _over_receipt_responsible(self):
         """The return's responsible if a return manager, else a return manager
@@ -190,6 +200,7 @@ class ReturnOrder(models.Model):
 
 class ReturnOrderLine(models.Model):
     _inherit = "return.order.line"
+    _protected_fields = ("qty_sent_back", "qty_sending_back", "qty_over_received")
 
     qty_sent_back = fields.Float(
         digits="Product Unit of Measure",

@@ -9,6 +9,19 @@ from .return_qc_route import INTERNAL_DISPOSITIONS
 
 # what an inspection line decides, fixed once the inspection is validated
 DECISION_FIELDS = ("line_id", "qc_grade", "quantity", "lot_id", "moved_by_hand")
+# where the grade sends the goods and what validating it did: only the
+# inspection's actions set them (return.protected.mixin)
+PROTECTED_QC_FIELDS = (
+    "state",
+    "order_id",
+    "company_id",
+    "grade_id",
+    "disposition",
+    "location_dest_id",
+    "picking_type_id",
+    "move_id",
+    "scrap_id",
+)
 
 
 class ReturnQcLine(models.Model):
@@ -16,7 +29,9 @@ class ReturnQcLine(models.Model):
     received return line. Validating the inspection moves the goods."""
 
     _name = "return.qc.line"
+    _inherit = ["return.protected.mixin"]
     _description = "Inspection Line"
+    _protected_fields = PROTECTED_QC_FIELDS
     _order = "order_id, line_id, id"
     _check_company_auto = True
 
@@ -118,6 +133,15 @@ class ReturnQcLine(models.Model):
             qc_line.disposition = route.disposition
             qc_line.location_dest_id = route.location_dest_id
             qc_line.picking_type_id = warehouse._qc_active_type(route.picking_type_id)
+
+    def _recompute_route(self):
+        """Route the graded goods by the warehouse's routing of now, as the
+        ORM computes it (a plain call of the compute would write()
+        protected fields)."""
+        names = ["disposition", "location_dest_id", "picking_type_id"]
+        for name in names:
+            self.env.add_to_compute(self._fields[name], self)
+        self._recompute_recordset(names)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -322,7 +346,12 @@ class ReturnQcLine(models.Model):
             groups[key] |= qc_line
         if not groups:
             return
-        pickings = self.env["stock.picking"].create(
+        pickings = self.env["stock.picking"]
+        pickings.check_access("create")
+        # sudo is safe: the inspector's rights were checked by the inspection
+        # and just above; the moves' links to the inspection lines are ours
+        creator = pickings.sudo()  # see above
+        pickings = creator.create(
             [
                 {
                     "picking_type_id": picking_type.id,
@@ -339,9 +368,8 @@ class ReturnQcLine(models.Model):
                     groups.items()
                 )
             ]
-        )
-        for move in pickings.move_ids:
-            move.return_qc_line_id.move_id = move
+        ).sudo(False)
+        pickings.move_ids._return_qc_record_moves()
         pickings._return_qc_link_orders()
         at_once = pickings.filtered(
             lambda p: p.picking_type_id.warehouse_id.qc_validate_transfers
@@ -367,7 +395,12 @@ class ReturnQcLine(models.Model):
     def _create_scraps(self):
         """Odoo's scrap, validated: it books the write-off."""
         sources = self._source_locations()
-        scraps = self.env["stock.scrap"].create(
+        scraps = self.env["stock.scrap"]
+        scraps.check_access("create")
+        # sudo is safe: the inspector's rights were checked by the inspection
+        # and just above; the scraps' links to the return are ours
+        creator = scraps.sudo()  # see above
+        scraps = creator.create(
             [
                 {
                     "product_id": q.product_id.id,
@@ -383,7 +416,7 @@ class ReturnQcLine(models.Model):
                 }
                 for q in self
             ]
-        )
+        ).sudo(False)
         for scrap in scraps:
             if not scrap.check_available_qty():
                 raise UserError(
@@ -396,7 +429,9 @@ class ReturnQcLine(models.Model):
                         location=scrap.location_id.display_name,
                     )
                 )
-            scrap.return_qc_line_id.scrap_id = scrap
+        self._set_protected_each(
+            {scrap.return_qc_line_id: {"scrap_id": scrap.id} for scrap in scraps}
+        )
         scraps.do_scrap()
 
     def _send_back(self):
@@ -410,8 +445,7 @@ class ReturnQcLine(models.Model):
         if not items:
             return
         send_backs = self.env["stock.return.picking"]._return_send_back(items)
-        for move in send_backs.move_ids:
-            move.return_qc_line_id.move_id = move
+        send_backs.move_ids._return_qc_record_moves()
         send_backs.move_ids.filtered("return_qc_line_id.lot_id")._return_qc_reserve()
         send_backs._return_qc_link_orders()
 

@@ -1,12 +1,16 @@
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
 
 class StockMove(models.Model):
-    _inherit = "stock.move"
+    _name = "stock.move"
+    _inherit = ["stock.move", "return.protected.mixin"]
+    # the return line (inspection line) whose goods a move carries: its
+    # quantities decide what is received, refunded and inspected
+    _protected_fields = ("return_order_line_id", "return_qc_line_id")
 
     # not copied: a return of our receipt (goods sent back) is no receipt of
     # the return; splits and backorders keep it through _prepare_move_split_vals
@@ -29,11 +33,34 @@ class StockMove(models.Model):
             "return_qc_line_id",
         ]
 
+    @api.model
+    def _is_consistent_link(self, name, value, vals):
+        """A move may point at a return line only in a receipt of its
+        return, and at an inspection line only in a transfer already moving
+        that line's goods (a split, a backorder) or in a return of the
+        receipt that brought them; the inspection creates the others."""
+        picking = self.env["stock.picking"].browse(vals.get("picking_id"))
+        # sudo is safe: reads only which return and goods the transfer moves
+        picking, linked = picking.sudo(), self[name].sudo().browse(value)  # see above
+        if not picking:
+            return False
+        if name == "return_order_line_id":
+            return picking.return_order_id == linked.order_id
+        return picking in linked.move_id.picking_id or (
+            picking.return_id in linked.line_id.return_move_ids.picking_id
+        )
+
     def _prepare_move_split_vals(self, qty):
         vals = super()._prepare_move_split_vals(qty)
         vals["return_order_line_id"] = self.return_order_line_id.id
         vals["return_qc_line_id"] = self.return_qc_line_id.id
         return vals
+
+    def _return_qc_record_moves(self):
+        """Record on each inspection line the move that carries its goods."""
+        self.return_qc_line_id._set_protected_each(
+            {move.return_qc_line_id: {"move_id": move.id} for move in self}
+        )
 
     def _return_qc_reserve(self):
         """Reserve the graded lot/serial of inspection moves, any goods of
@@ -61,9 +88,13 @@ class StockMove(models.Model):
         return arrived or sources[self.return_qc_line_id]
 
     def _action_done(self, cancel_backorder=False):
-        self._return_check_requested()
-        self._return_check_still_at_customer()
-        self._return_check_lots()
+        # sudo is safe: only reads what the returns requested, to refuse
+        # receiving more; Odoo checks the user's rights on the moves (a
+        # receiver needs no returns rights to validate a receipt)
+        checked = self.sudo()  # see above
+        checked._return_check_requested()
+        checked._return_check_still_at_customer()
+        checked._return_check_lots()
         return super()._action_done(cancel_backorder=cancel_backorder)
 
     def _return_check_requested(self):

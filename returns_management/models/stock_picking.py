@@ -1,8 +1,12 @@
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "return.protected.mixin"]
+    # which returns a transfer receives or inspects: its validation moves
+    # their state, quantities and refunds
+    _protected_fields = ("return_order_id", "return_qc_order_ids")
 
     # not copied: a return of our receipt (goods sent back) is no receipt of
     # the return; backorders keep it through _create_backorder
@@ -30,6 +34,18 @@ class StockPicking(models.Model):
         groups="returns_management.group_return_user",
     )
 
+    @api.model
+    def _is_consistent_link(self, name, value, vals):
+        """A receipt of a return is created by Odoo's return of a delivery
+        that return's goods came from; backorders and inspection transfers
+        are linked by the actions."""
+        if name != "return_order_id":
+            return False
+        # sudo is safe: reads only which deliveries the return's goods left by
+        order = self.env["return.order"].sudo().browse(value)  # see above
+        deliveries = order.line_ids.sale_line_id._return_delivered_moves().picking_id
+        return bool(vals.get("return_id")) and vals["return_id"] in deliveries.ids
+
     def _compute_return_order_ids(self):
         """Returns received by this picking or returning goods it delivered."""
         lines = self.env["return.order.line"].search(
@@ -49,12 +65,15 @@ class StockPicking(models.Model):
         for order, order_backorders in receipts.grouped(
             lambda b: b.backorder_id.return_order_id
         ).items():
-            order_backorders.return_order_id = order
+            order_backorders._set_protected({"return_order_id": order.id})
         return backorders
 
     def _action_done(self):
         res = super()._action_done()
-        self.return_order_id._on_return_receipt_done()
+        # sudo is safe: Odoo just let this user validate these receipts (most
+        # receivers have no returns rights); their returns follow what came
+        # back, and a refund on receipt is the decision of the return's policy
+        self.sudo().return_order_id._on_return_receipt_done()  # see above
         inspection = self.filtered(lambda p: p.move_ids.return_qc_line_id)
         # sudo is safe: the returns whose inspection transfers just finished,
         # closed if nothing else waits (a warehouse user may lack returns rights)
@@ -64,9 +83,17 @@ class StockPicking(models.Model):
     def _return_qc_link_orders(self):
         """Link inspection transfers to the returns whose goods they move,
         one write per transfer rather than per return."""
-        for picking in self:
-            orders = picking.move_ids.return_qc_line_id.order_id
-            picking.return_qc_order_ids = [Command.link(o.id) for o in orders]
+        self._set_protected_each(
+            {
+                picking: {
+                    "return_qc_order_ids": [
+                        Command.link(order.id)
+                        for order in picking.move_ids.return_qc_line_id.order_id
+                    ]
+                }
+                for picking in self
+            }
+        )
 
     def _return_qc_confirm_and_reserve(self):
         """Inspection transfers left for the warehouse: ready, with the

@@ -4,7 +4,10 @@ from odoo import Command, api, fields, models
 
 
 class StockReturnPicking(models.TransientModel):
-    _inherit = "stock.return.picking"
+    _name = "stock.return.picking"
+    _inherit = ["stock.return.picking", "return.protected.mixin"]
+    # which return the new transfer receives, and where its goods go
+    _protected_fields = ("return_order_id", "return_location_id")
 
     return_order_id = fields.Many2one("return.order")
     return_location_id = fields.Many2one("stock.location")
@@ -45,7 +48,10 @@ class StockReturnPicking(models.TransientModel):
         per_receipt = defaultdict(list)
         for move, qty, extra in items:
             per_receipt[move.picking_id].append((move, qty, extra))
-        wizards = self.create(
+        # sudo is safe: only our callers set the links, checked by their
+        # actions; the returns are created with the user's rights
+        creator = self.sudo()  # see above
+        wizards = creator.create(
             [
                 {
                     "picking_id": receipt.id,
@@ -56,7 +62,7 @@ class StockReturnPicking(models.TransientModel):
                 }
                 for receipt, lines in per_receipt.items()
             ]
-        )
+        ).sudo(False)
         return self.env["stock.picking"].union(
             *(wizard._create_return() for wizard in wizards)
         )

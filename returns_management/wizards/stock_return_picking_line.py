@@ -2,7 +2,10 @@ from odoo import fields, models
 
 
 class StockReturnPickingLine(models.TransientModel):
-    _inherit = "stock.return.picking.line"
+    _name = "stock.return.picking.line"
+    _inherit = ["stock.return.picking.line", "return.protected.mixin"]
+    # the return (inspection) line the receipt move will count for
+    _protected_fields = ("return_order_line_id", "return_qc_line_id")
 
     return_order_line_id = fields.Many2one("return.order.line")
     return_qc_line_id = fields.Many2one("return.qc.line")
