@@ -14,6 +14,7 @@ from . import return_order_credit_draft
 from . import return_policy
 from . import res_company
 from . import return_order_policy
+from . import return_order_automation
 from . import return_order_overdue
 from . import return_order_qc
 from . import return_order_auto_credit
@@ -26,3 +27,4 @@ from . import account_move_credit
 from . import account_move_line
 from . import sale_order
 from . import sale_order_line
+from . import ir_actions_server

@@ -317,6 +317,11 @@ class ReturnOrder(models.Model):
             raise UserError(message(", ".join(wrong.mapped("name"))))
 
     def _ensure_manager(self):
+        # server code running with superuser rights decides for itself: an
+        # automation rule set up by an administrator (base_automation runs
+        # its actions with sudo()); an RPC or web client call never is sudo
+        if self.env.su:
+            return
         if not self.env.user.has_group("returns_management.group_return_manager"):
             raise AccessError(
                 self.env._("Only return managers can approve or reject returns.")
@@ -330,11 +335,17 @@ class ReturnOrder(models.Model):
         """
         if not self.ids:
             return
+        self.flush_recordset(["state"])
+        # the state is read with the lock, in the same query, so that every
+        # caller decides on the state as it is once the rows are locked
         self.env.cr.execute(
-            "SELECT id FROM return_order WHERE id IN %s FOR NO KEY UPDATE NOWAIT",
+            "SELECT id, state FROM return_order WHERE id IN %s "
+            "FOR NO KEY UPDATE NOWAIT",
             [tuple(self.ids)],
         )
-        self.invalidate_recordset(["state"])
+        states = dict(self.env.cr.fetchall())
+        locked = self.browse(list(states))
+        self.env.cache.update(locked, self._fields["state"], list(states.values()))
 
     def _ensure_lines_editable(self):
         self._ensure_state(
@@ -426,13 +437,29 @@ class ReturnOrder(models.Model):
         return action
 
     def _approve(self, override_reason=None):
-        refused = self.filtered(lambda order: order.state == "rejected")
+        """Approve the returns still approvable once locked, whoever calls it
+        and however often: a second call (an automation rule that approved
+        them meanwhile, the policy after it, a double click) does nothing."""
+        self._lock_for_update()
+        orders = self._filter_approvable()
+        if not orders:
+            return
+        refused = orders.filtered(lambda order: order.state == "rejected")
         # back among the pending returns, so their quantities count again
         refused._set_state({"state": "to_approve", "reject_reason": False})
-        self.line_ids._check_returnable_quantity()
-        self._create_return_pickings()
-        self._set_state({"state": "approved", "date_approved": fields.Datetime.now()})
-        self._approve_after_hook(override_reason)
+        orders.line_ids._check_approvable_quantity()
+        orders._create_return_pickings()
+        orders._set_state({"state": "approved", "date_approved": fields.Datetime.now()})
+        orders._approve_after_hook(override_reason)
+
+    def _filter_approvable(self):
+        """Pending returns, and those refused by a policy (not by a manager)."""
+        return self.filtered(
+            lambda order: (
+                order.state in ("draft", "to_approve")
+                or (order.state == "rejected" and order.policy_verdict == "reject")
+            )
+        )
 
     def _approve_after_hook(self, override_reason=None):
         """Called once the returns are approved (extended by the policies)."""
@@ -478,18 +505,38 @@ class ReturnOrder(models.Model):
         }
 
     def action_reject(self, reason=None):
+        """Refuse the returns with a reason the customer reads; without one,
+        the wizard opens to ask for it (server code, which has nobody to
+        ask, gets an error)."""
         self._ensure_manager()
         if not reason:
+            if self.env.su:
+                raise UserError(
+                    self.env._(
+                        "A reason the customer can read is needed to reject "
+                        "%(names)s: give it to action_reject(reason=...).",
+                        names=", ".join(self.mapped("name")),
+                    )
+                )
             return self._action_open_reject_wizard()
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason:
+            raise UserError(self.env._("Explain why the return is refused."))
         self._lock_for_update()
         self._ensure_rejectable()
-        self._set_state({"state": "rejected", "reject_reason": reason})
-        for order in self:
+        self._reject(reason)
+        return True
+
+    def _reject(self, reason):
+        """Refuse the returns still pending once locked (see _approve)."""
+        self._lock_for_update()
+        orders = self.filtered(lambda o: o.state in ("draft", "to_approve"))
+        orders._set_state({"state": "rejected", "reject_reason": reason})
+        for order in orders:
             order.message_post(
                 body=self.env._("Return refused: %(reason)s", reason=reason)
             )
-        self._reject_after_hook(reason)
-        return True
+        orders._reject_after_hook(reason)
 
     def _ensure_rejectable(self):
         self._ensure_state(

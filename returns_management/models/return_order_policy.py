@@ -20,6 +20,16 @@ LINE_VERDICT_FIELDS = (
     "policy_outcome",
 )
 
+# what the policy of a line reads: changing it on a submitted return checks
+# the return again (see ReturnOrder._policy_lines_changed)
+LINE_POLICY_INPUTS = (
+    "order_id",
+    "sale_line_id",
+    "quantity",
+    "product_uom_id",
+    "reason_id",
+)
+
 
 class LineCheck:
     """The policy decision on one return line, before it is stored."""
@@ -382,13 +392,20 @@ class ReturnOrder(models.Model):
 
     def _policy_apply(self, verdicts):
         """Act on the stored verdicts of these submitted returns: approve,
-        refuse, or ask a manager (one activity)."""
+        refuse, or ask a manager (one activity).
+
+        Only the returns still waiting are acted on: an automation rule run
+        by the submission may have decided already. The callers (submit,
+        re-check) hold the returns' row locks, so the state read here is
+        the one under the lock.
+        """
         self._policy_log(verdicts)
-        rejected = self.filtered(lambda o: verdicts[o][0] == "reject")
+        waiting = self.filtered(lambda o: o.state == "to_approve")
+        rejected = waiting.filtered(lambda o: verdicts[o][0] == "reject")
         for order in rejected:
             order._set_state({"state": "rejected", "reject_reason": verdicts[order][1]})
         rejected._policy_close_activity()
-        approving = self.filtered(lambda o: verdicts[o][0] == "auto_approve")
+        approving = waiting.filtered(lambda o: verdicts[o][0] == "auto_approve")
         failed = approving._run_isolating_failures(lambda orders: orders._approve())
         for order, error in failed.items():
             # e.g. the goods are no longer returnable: a manager looks at it
@@ -404,7 +421,9 @@ class ReturnOrder(models.Model):
                     error=error,
                 )
             )
-        escalated = self.filtered(lambda o: verdicts[o][0] == "escalate" or o in failed)
+        escalated = waiting.filtered(
+            lambda o: verdicts[o][0] == "escalate" or o in failed
+        )
         escalated._policy_schedule_activity(verdicts)
         return (
             approving._report_failures(
@@ -500,13 +519,19 @@ class ReturnOrder(models.Model):
         )
 
     def _policy_approver(self, managers):
-        """The approver of the first escalating line's policy, else the
-        return's responsible if a manager of its company, else the first
-        manager of the company."""
+        """The approver of the first escalating line's policy if still a
+        manager of the return's company, else the return's responsible if
+        one, else the first manager of the company."""
         self.ensure_one()
+        # an approver who lost the rights since is passed over
         approvers = self.line_ids.filtered(
             lambda line: line.policy_outcome != "auto_approve"
-        ).policy_id.approver_id
+        ).policy_id.approver_id.filtered(
+            lambda user: (
+                self.company_id in user.company_ids
+                and user._has_group("returns_management.group_return_manager")
+            )
+        )
         if approvers:
             return approvers[0]
         company_managers = managers.filtered(
@@ -523,6 +548,26 @@ class ReturnOrder(models.Model):
         activities = self.policy_activity_id
         if activities:
             activities.unlink()
+
+    def _policy_lines_changed(self):
+        """The products of submitted returns changed: their lines are checked
+        again and the verdict stored, so that a failed rule needs a
+        manager's override reason as on submission. The return keeps waiting
+        for a manager (it is not approved or refused in the middle of an
+        edit); Re-check Policy applies the new verdict."""
+        waiting = self.filtered(lambda o: o.state == "to_approve")
+        if not waiting:
+            return
+        checks = waiting._policy_evaluate(fields.Datetime.now())
+        verdicts = waiting._policy_verdicts(checks)
+        for order, (verdict, _note) in verdicts.items():
+            if verdict == "auto_approve":
+                verdicts[order] = (
+                    "escalate",
+                    order._policy_note("escalate", checks[order]),
+                )
+        waiting._policy_store(checks, verdicts)
+        waiting._policy_log(verdicts)
 
     def _approve_after_hook(self, override_reason=None):  # pylint: disable=missing-return
         super()._approve_after_hook(override_reason=override_reason)
@@ -595,6 +640,26 @@ class ReturnOrderLine(models.Model):
         copy=False,
         help="What the line's policy decided for this line alone.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._policy_lines_changed()
+        return lines
+
+    def write(self, vals):
+        if not any(name in vals for name in LINE_POLICY_INPUTS):
+            return super().write(vals)
+        before = self.order_id
+        res = super().write(vals)
+        (before | self.order_id)._policy_lines_changed()
+        return res
+
+    def unlink(self):
+        orders = self.order_id
+        res = super().unlink()
+        orders.exists()._policy_lines_changed()
+        return res
 
     def _policy_set(self, vals):
         """Store the policy decision, which write() refuses to users."""

@@ -41,15 +41,19 @@ class ReturnOrder(models.Model):
         Core's return wizard links every return move to the move it returns
         (valuation at original cost, sale delivered quantities) and keeps the
         procurement group; we only redirect it to the warehouse's returns
-        location and tag the picking and moves with the return.
+        location and tag the picking and moves with the return. Called by
+        _approve, which holds the returns' row locks.
         """
-        self.line_ids._check_product_not_kit()
-        allocations = self.line_ids._allocate_delivered_moves()
+        # only returns not approved yet: a second call (e.g. from an
+        # automation rule) never receives the goods twice
+        orders = self.filtered(lambda order: order.state in ("draft", "to_approve"))
+        orders.line_ids._check_product_not_kit()
+        allocations = orders.line_ids._allocate_delivered_moves()
         per_picking = defaultdict(list)
         for line, move, qty in allocations:
             per_picking[line.order_id, move.picking_id].append((line, move, qty))
         pickings = self.env["stock.picking"].union(*(p for _o, p in per_picking))
-        warehouses = self.warehouse_id | pickings.picking_type_id.warehouse_id
+        warehouses = orders.warehouse_id | pickings.picking_type_id.warehouse_id
         # Warehouses used before the install hook gave them a returns location
         # (e.g. by demo data) get it now; approvers may not create locations.
         warehouse_admin = warehouses.sudo()  # only adds the missing location
@@ -291,6 +295,44 @@ class ReturnOrderLine(models.Model):
             )
             for move in moves
         )
+
+    def _check_approvable_quantity(self):
+        """Refuse approving more than is still at the customer.
+
+        Pending requests share what no receipt claims yet in the order they
+        were made (oldest first): each line being approved gets what the
+        requests before it left, decided with it or not; younger requests
+        do not hold it back. So a selection approves what fits and refuses
+        only the rest, whatever order it is approved in.
+        """
+        sale_lines = self.sale_line_id
+        if not sale_lines:
+            return
+        sale_lines._return_lock_for_update()
+        left = sale_lines._return_unclaimed_product_qty()
+        queue = (sale_lines._return_pending_lines() | self).sorted(
+            lambda line: (line.order_id.date_request, line.order_id.id, line.id)
+        )
+        for line in queue:
+            sale_line = line.sale_line_id
+            available = left[sale_line.id]
+            left[sale_line.id] -= line._product_qty()
+            rounding = sale_line.product_id.uom_id.rounding
+            if line in self and (
+                float_compare(left[sale_line.id], 0, precision_rounding=rounding) < 0
+            ):
+                raise UserError(
+                    self.env._(
+                        "You cannot return more %(product)s than is still at the "
+                        "customer: %(name)s asks for %(qty)s %(uom)s, and the "
+                        "returns requested before it leave %(left)s %(uom)s.",
+                        product=sale_line.product_id.display_name,
+                        name=line.order_id.name,
+                        qty=line._product_qty(),
+                        left=max(available, 0.0),
+                        uom=sale_line.product_id.uom_id.name,
+                    )
+                )
 
     def _check_extra_returnable(self):
         """Refuse accepting extra goods that other returns already claim."""

@@ -191,6 +191,24 @@ class ReturnPolicy(models.Model):
                     )
                 )
 
+    @api.constrains("approver_id", "company_id")
+    def _check_approver_can_approve(self):
+        for policy in self.filtered("approver_id"):
+            user = policy.approver_id
+            if (
+                not user.has_group("returns_management.group_return_manager")
+                or policy.company_id not in user.company_ids
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot approve the returns of policy %(name)s: "
+                        "choose a return manager of %(company)s.",
+                        user=user.name,
+                        name=policy.name,
+                        company=policy.company_id.name,
+                    )
+                )
+
     @api.model
     @tools.ormcache("company_id")
     def _scopes_of_company(self, company_id):

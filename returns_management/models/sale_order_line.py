@@ -127,6 +127,20 @@ class SaleOrderLine(models.Model):
         Core's own return pickings count too, whether they update the sale
         order or not. Quantities are in the product's unit of measure.
         """
+        remaining = self._return_unclaimed_product_qty()
+        for return_line in self._return_pending_lines():
+            remaining[return_line.sale_line_id.id] -= return_line._product_qty()
+        return remaining
+
+    def _return_pending_lines(self):
+        """Return requests on these lines not decided yet (draft or submitted)."""
+        return self.env["return.order.line"].search(
+            [("sale_line_id", "in", self.ids), ("state", "in", PENDING_STATES)]
+        )
+
+    def _return_unclaimed_product_qty(self):
+        """{sale line id: delivered minus returned and open returns}, in the
+        product's unit: what no return receipt claims yet."""
         remaining = defaultdict(float)
         for line in self:
             uom = line.product_id.uom_id
@@ -137,11 +151,6 @@ class SaleOrderLine(models.Model):
             for move in line._return_incoming_moves():
                 qty = move.quantity if move.state == "done" else move.product_uom_qty
                 remaining[line.id] -= move.product_uom._compute_quantity(qty, uom)
-        pending = self.env["return.order.line"].search(
-            [("sale_line_id", "in", self.ids), ("state", "in", PENDING_STATES)]
-        )
-        for return_line in pending:
-            remaining[return_line.sale_line_id.id] -= return_line._product_qty()
         return remaining
 
     def _return_lock_for_update(self):

@@ -30,6 +30,46 @@ class TestBatchFailures(ReturnsCommon):
         self.assertIn("cannot return more", self._failure_notes(broken).body)
         self.assertFalse(self._failure_notes(good))
 
+    def _three_waiting_returns_of_one(self):
+        """30 delivered; three returns of 1 waiting; then 28 taken back with
+        Odoo's own return: 2 are still at the customer."""
+        sale = self._create_sale([(self.product, 30.0, 100.0, 0.0, self.tax_sale_a)])
+        orders = self.env["return.order"]
+        for _i in range(3):
+            orders |= self._create_return(sale, [(sale.order_line, 1.0)])
+        orders.action_submit()
+        self._validate(sale.picking_ids.browse(return_by_hand(sale, 28.0)["res_id"]))
+        return sale, orders
+
+    def test_batch_approval_shares_out_what_is_still_at_the_customer(self):
+        sale, orders = self._three_waiting_returns_of_one()
+        oldest, second, youngest = orders.sorted(lambda o: (o.date_request, o.id))
+
+        result = (youngest | second | oldest).with_user(self.manager).action_approve()
+
+        self.assertEqual((oldest | second).mapped("state"), ["approved"] * 2)
+        self.assertEqual(youngest.state, "to_approve")
+        self.assertFalse(youngest.return_picking_ids)
+        self.assertEqual(result["params"]["title"], "2 of 3 returns processed")
+        self.assertIn("cannot return more", self._failure_notes(youngest).body)
+        moves = (oldest | second).return_picking_ids.move_ids
+        self.assertEqual(sum(moves.mapped("product_uom_qty")), 2.0)
+        self._validate((oldest | second).return_picking_ids)
+        self.assertEqual(sale.order_line.qty_delivered, 0.0)
+
+    def test_younger_waiting_returns_do_not_hold_back_the_oldest(self):
+        _sale, orders = self._three_waiting_returns_of_one()
+        oldest, _second, youngest = orders.sorted(lambda o: (o.date_request, o.id))
+
+        with self.assertRaises(UserError) as refusal:
+            youngest.with_user(self.manager).action_approve()
+        self.assertIn("cannot return more", str(refusal.exception))
+        oldest.with_user(self.manager).action_approve()
+
+        self.assertEqual(oldest.state, "approved")
+        self.assertEqual(youngest.state, "to_approve")
+        self.assertFalse(youngest.return_picking_ids)
+
     def test_batch_credit_skips_a_return_whose_invoice_is_back_in_draft(self):
         good_sale, broken_sale = self._taxed_sale(), self._taxed_sale()
         good = self._received_return(good_sale, 2.0)

@@ -5,7 +5,7 @@ from unittest.mock import patch
 from psycopg2 import IntegrityError
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
@@ -422,6 +422,136 @@ class TestPolicy(ReturnsCommon):
         self.assertEqual(set(orders.mapped("state")), {"approved"})
         self.assertEqual(late.override_reason, "Both fine")
         self.assertFalse(normal.override_reason)
+
+    # products changed while the return waits for a manager
+
+    def _non_returnable_soap_policy(self):
+        return self._policy(
+            categ_ids=[Command.set(self.other_category.ids)], non_returnable=True
+        )
+
+    def _mixed_sale(self):
+        return self._sale(
+            [
+                (self.product, 5.0, 100.0, 0.0, self.tax_sale_a),
+                (self.soap, 2.0, 10.0, 0.0, self.env["account.tax"]),
+            ]
+        )
+
+    def test_line_added_while_waiting_needs_an_override_to_approve(self):
+        self._non_returnable_soap_policy()
+        sale = self._mixed_sale()
+        kettle_line, soap_line = sale.order_line
+        order = self._create_return(sale, [(kettle_line, 1.0)])
+        self._submit_on("2026-03-05", order)
+        self.assertEqual(order.policy_verdict, "escalate")
+        self.assertFalse(order.policy_needs_override)
+
+        order.with_user(self.manager).write(
+            {
+                "line_ids": [
+                    Command.create(
+                        {
+                            "sale_line_id": soap_line.id,
+                            "quantity": 1.0,
+                            "reason_id": self.reason.id,
+                        }
+                    )
+                ]
+            }
+        )
+
+        self.assertEqual(order.state, "to_approve")
+        self.assertEqual(order.policy_verdict, "reject")
+        self.assertTrue(order.policy_needs_override)
+        soap_return_line = order.line_ids.filtered(lambda l: l.product_id == self.soap)
+        self.assertEqual(soap_return_line.policy_outcome, "reject")
+        action = order.with_user(self.manager).action_approve()
+        self.assertEqual(action["res_model"], "return.order.approve.wizard")
+        self.assertEqual(order.state, "to_approve")
+        self.assertFalse(order.return_picking_ids)
+        order.with_user(self.manager).action_approve(override_reason="Sealed soap")
+        self.assertEqual(order.state, "approved")
+        self.assertEqual(order.override_reason, "Sealed soap")
+
+    def test_line_changed_while_waiting_is_checked_again(self):
+        self._non_returnable_soap_policy()
+        sale = self._mixed_sale()
+        kettle_line, soap_line = sale.order_line
+        order = self._create_return(sale, [(kettle_line, 1.0)])
+        self._submit_on("2026-03-05", order)
+
+        order.line_ids.with_user(self.manager).write({"sale_line_id": soap_line.id})
+
+        self.assertTrue(order.policy_needs_override)
+        self.assertIn("cannot be returned", order.policy_verdict_note)
+        action = order.with_user(self.manager).action_approve(override_reason="   ")
+        self.assertEqual(action["res_model"], "return.order.approve.wizard")
+        self.assertEqual(order.state, "to_approve")
+        self.assertFalse(order.return_picking_ids)
+
+    def test_lines_changed_while_waiting_keep_the_return_for_a_manager(self):
+        """Even when the new lines would approve themselves, the return is
+        not approved in the middle of an edit: a manager decides."""
+        self._auto_policy(auto_approve_max_amount=150.0)
+        order = self._submit_on("2026-03-05", self._return(quantity=2.0))
+        self.assertEqual(order.policy_verdict, "escalate")
+
+        order.line_ids.with_user(self.manager).write({"quantity": 1.0})
+
+        self.assertEqual(order.state, "to_approve")
+        self.assertEqual(order.policy_verdict, "escalate")
+        self.assertEqual(order.line_ids.policy_outcome, "auto_approve")
+        self.assertFalse(order.return_picking_ids)
+        self.assertEqual(len(self._open_escalations(order)), 1)
+
+    # who decides
+
+    def test_policy_refuses_an_approver_who_cannot_approve(self):
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        foreign_manager = self._new_user(
+            "foreign_manager", "returns_management.group_return_manager"
+        )
+        foreign_manager.write(
+            {
+                "company_ids": [Command.set(other_company.ids)],
+                "company_id": other_company.id,
+            }
+        )
+        policy = self._policy()
+        for user in (self.return_user, foreign_manager):
+            with self.subTest(user=user.login), self.assertRaises(ValidationError):
+                policy.approver_id = user
+                policy.flush_recordset()
+        policy.invalidate_recordset()
+        self.assertFalse(policy.approver_id)
+        with self.assertRaises(ValidationError):
+            self._policy(approver_id=self.return_user.id)
+
+    def test_escalation_skips_an_approver_who_lost_the_rights(self):
+        policy = self._policy(approver_id=self.manager.id)
+        self.manager.groups_id -= self.env.ref(
+            "returns_management.group_return_manager"
+        )
+        self.assertEqual(policy.approver_id, self.manager)
+        order = self._return()
+        order.action_submit()
+        activity = self._open_escalations(order)
+        self.assertEqual(len(activity), 1)
+        self.assertNotEqual(activity.user_id, self.manager)
+        self.assertTrue(
+            activity.user_id.has_group("returns_management.group_return_manager")
+        )
+
+    def test_blank_rejection_reason_is_refused_over_rpc(self):
+        order = self._return()
+        order.action_submit()
+        for reason in ("   ", "\n\t"):
+            with self.subTest(reason=reason), self.assertRaises(UserError):
+                order.with_user(self.manager).action_reject(reason=reason)
+        self.assertEqual(order.state, "to_approve")
+        self.assertFalse(order.reject_reason)
+        self.assertEqual(len(self._open_escalations(order)), 1)
 
     # re-check
 

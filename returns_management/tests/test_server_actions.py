@@ -1,6 +1,10 @@
-from odoo import Command
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
+
+from odoo.addons.web.controllers.utils import clean_action
 
 from .common import ReturnsCommon, return_by_hand
 
@@ -167,15 +171,267 @@ class TestServerActions(ReturnsCommon):
         self.assertEqual(orders.mapped("state"), ["approved", "approved"])
         self.assertEqual(len(orders.return_picking_ids), 2)
 
-    def test_automation_rule_cannot_approve_for_a_returns_user(self):
-        """The rule runs with the rights of whoever triggers it: a returns
-        user's submission is refused rather than approved behind the
-        managers' back, and nothing changes."""
+    def test_automation_rule_approves_the_returns_a_returns_user_submits(self):
+        """The rule was set up by an administrator: it approves for the
+        returns user whose submission triggers it, once."""
         self._approve_on_submit_rule()
         sale = self._taxed_sale()
         order = self._create_return(sale, [(sale.order_line, 2.0)])
 
+        order.with_user(self.return_user).action_submit()
+
+        self.assertEqual(order.state, "approved")
+        self.assertEqual(len(order.return_picking_ids), 1)
+        self.assertEqual(order.return_picking_ids.move_ids.product_uom_qty, 2.0)
+        self.assertFalse(order.activity_ids)
+
+    def test_returns_user_still_cannot_run_the_approve_action_itself(self):
+        orders = self._two_submitted_returns()
+        self._approve_on_submit_rule()
         with self.assertRaises(AccessError):
-            order.with_user(self.return_user).action_submit()
-        self.assertEqual(order.state, "draft")
+            self._run(self.approve_action, orders, user=self.return_user)
+        with self.assertRaises(AccessError):
+            self.approve_action.with_user(self.return_user).with_context(
+                active_model="return.order", active_ids=orders.ids
+            ).run()
+        self.assertEqual(orders.mapped("state"), ["to_approve", "to_approve"])
+        self.assertFalse(orders.return_picking_ids)
+
+    def _rule_on_submit(self, action_vals):
+        """An automation rule run when a return is submitted."""
+        if "base.automation" not in self.env:
+            self.skipTest("base_automation is not installed")
+        state_field = self.env["ir.model.fields"]._get("return.order", "state")
+        to_approve = state_field.selection_ids.filtered(
+            lambda s: s.value == "to_approve"
+        )
+        model = self.env["ir.model"]._get("return.order")
+        return self.env["base.automation"].create(
+            {
+                "name": "On submission",
+                "model_id": model.id,
+                "trigger": "on_state_set",
+                "trg_selection_field_id": to_approve.id,
+                "action_server_ids": [
+                    Command.create(
+                        {
+                            "name": "Decide",
+                            "model_id": model.id,
+                            "usage": "base_automation",
+                            **action_vals,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _existing_action_on_submit(self, action):
+        return self._rule_on_submit(
+            {"state": "multi", "child_ids": [Command.link(action.id)]}
+        )
+
+    def _auto_approving_policy(self):
+        return self.env["return.policy"].create(
+            {"name": "Approve everything", "sequence": 1, "auto_approve": True}
+        )
+
+    def test_automation_rule_and_approving_policy_create_one_receipt(self):
+        """The rule approves on submission, then the policy would approve
+        again: one receipt, and the sale line counts the goods back once,
+        as Odoo's own return of the same quantity does."""
+        self._auto_approving_policy()
+        self._approve_on_submit_rule()
+        for user in (self.manager, self.return_user):
+            with self.subTest(user=user.login):
+                sale = self._taxed_sale()
+                order = self._create_return(sale, [(sale.order_line, 2.0)])
+                before = self._quant_qty(self.product, self.returns_location)
+
+                order.with_user(user).action_submit()
+
+                self.assertEqual(order.state, "approved")
+                self.assertEqual(order.policy_verdict, "auto_approve")
+                self.assertEqual(len(order.return_picking_ids), 1)
+                receipt = order.return_picking_ids
+                self.assertEqual(receipt.move_ids.product_uom_qty, 2.0)
+                self._validate(receipt)
+                self.assertEqual(order.state, "received")
+                twin = self._taxed_sale()
+                twin_return = twin.picking_ids.browse(
+                    return_by_hand(twin, 2.0)["res_id"]
+                )
+                self._validate(twin_return)
+                self.assertEqual(twin.order_line.qty_delivered, 3.0)
+                self.assertEqual(
+                    sale.order_line.qty_delivered, twin.order_line.qty_delivered
+                )
+                self.assertEqual(
+                    self._quant_qty(self.product, self.returns_location),
+                    before + 2.0,
+                )
+
+    def test_approving_an_approved_return_again_internally_does_nothing(self):
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+        order.action_submit()
+        order._approve()
+        receipt = order.return_picking_ids
+
+        order._approve()
+        order._create_return_pickings()
+
+        self.assertEqual(order.return_picking_ids, receipt)
+        self.assertEqual(receipt.move_ids.product_uom_qty, 2.0)
+        self._validate(receipt)
+        self.assertEqual(sale.order_line.qty_delivered, 3.0)
+
+    def test_automation_rule_approval_leaves_no_escalation_todo(self):
+        self._approve_on_submit_rule()
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+
+        order.with_user(self.return_user).action_submit()
+
+        self.assertEqual(order.policy_verdict, "escalate")
+        self.assertEqual(order.state, "approved")
+        self.assertFalse(order.activity_ids)
+        self.assertFalse(order.policy_activity_id)
+        self.assertEqual(len(order.return_picking_ids), 1)
+
+    def test_automation_rule_rejects_with_the_standard_reason(self):
+        self._existing_action_on_submit(self.reject_action)
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+
+        order.with_user(self.return_user).action_submit()
+
+        self.assertEqual(order.state, "rejected")
+        self.assertEqual(order.reject_reason, "We cannot accept this return.")
         self.assertFalse(order.return_picking_ids)
+        self.assertFalse(order.activity_ids)
+        self.assertEqual(sale.order_line.return_qty_returnable, 5.0)
+
+    def test_automation_rule_and_refusing_policy_reject_once(self):
+        self.env["return.policy"].create(
+            {
+                "name": "Never this product",
+                "sequence": 1,
+                "categ_ids": [Command.set(self.category.ids)],
+                "non_returnable": True,
+            }
+        )
+        self._existing_action_on_submit(self.reject_action)
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+
+        order.with_user(self.return_user).action_submit()
+
+        self.assertEqual(order.state, "rejected")
+        self.assertEqual(order.policy_verdict, "reject")
+        self.assertEqual(order.reject_reason, order.policy_verdict_note)
+        self.assertIn("cannot be returned", order.reject_reason)
+        refusals = order.message_ids.filtered(
+            lambda m: "Return refused" in (m.body or "")
+        )
+        self.assertEqual(len(refusals), 1)
+        self.assertFalse(order.return_picking_ids)
+        self.assertFalse(order.activity_ids)
+
+    def test_automation_rule_rejects_with_the_reason_set_in_the_rule(self):
+        self._rule_on_submit(
+            {
+                "state": "code",
+                "code": 'records.action_reject(reason="We do not take back '
+                'returns from abroad.")',
+            }
+        )
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+
+        order.with_user(self.return_user).action_submit()
+
+        self.assertEqual(order.state, "rejected")
+        self.assertEqual(
+            order.reject_reason, "We do not take back returns from abroad."
+        )
+
+    def test_automation_rule_rejecting_without_a_reason_is_a_clear_error(self):
+        self._rule_on_submit({"state": "code", "code": "records.action_reject()"})
+        sale = self._taxed_sale()
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+
+        with self.assertRaises(UserError) as refusal:
+            order.with_user(self.return_user).action_submit()
+        self.assertIn("reason", str(refusal.exception))
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(order.reject_reason)
+
+    def test_automation_rule_leaves_a_return_needing_an_override_to_a_manager(self):
+        self.env["return.policy"].create(
+            {
+                "name": "30 days, automatic",
+                "sequence": 1,
+                "return_window_days": 30,
+                "auto_approve": True,
+            }
+        )
+        self._approve_on_submit_rule()
+        sale = self._taxed_sale()
+        sale.picking_ids.move_ids.date = fields.Datetime.now() - timedelta(days=60)
+        order = self._create_return(sale, [(sale.order_line, 2.0)])
+
+        order.with_user(self.return_user).action_submit()
+
+        self.assertEqual(order.state, "to_approve")
+        self.assertTrue(order.policy_needs_override)
+        self.assertFalse(order.return_picking_ids)
+        self.assertEqual(len(order.activity_ids), 1)
+        note = order.message_ids.filtered(lambda m: "did not approve" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+
+    def test_automation_rule_approves_the_returns_still_waiting_only(self):
+        orders = self._two_submitted_returns()
+        waiting, rejected = orders
+        rejected.with_user(self.manager).action_reject(reason="Worn")
+
+        self.approve_action.sudo().with_context(
+            active_model="return.order", active_ids=orders.ids
+        ).run()
+
+        self.assertEqual(waiting.state, "approved")
+        self.assertEqual(rejected.state, "rejected")
+        self.assertFalse(rejected.return_picking_ids)
+        self.assertEqual(len(waiting.return_picking_ids), 1)
+
+    # what the web client receives (/web/action/run hands it to clean_action)
+
+    def _assert_web_client_answer(self, result):
+        self.assertTrue(
+            result is False or isinstance(result, dict),
+            f"a server action answers an action or nothing, not {result!r}",
+        )
+        if result:
+            clean_action(result, env=self.env)
+
+    def test_approve_action_answers_the_web_client_with_an_action(self):
+        selection = self._two_submitted_returns()  # from the list
+        single = self._two_submitted_returns()[:1]  # from the form
+        for orders in (selection, single):
+            result = self._run(self.approve_action, orders)
+            self._assert_web_client_answer(result)
+            self.assertEqual(set(orders.mapped("state")), {"approved"})
+        self.assertEqual(len((selection | single).return_picking_ids), 3)
+
+    def test_recheck_action_answers_the_web_client_with_an_action(self):
+        orders = self._two_submitted_returns()
+        for active in (orders, orders[:1]):
+            result = self._run(self.recheck_action, active)
+            self._assert_web_client_answer(result)
+        self.assertEqual(orders.mapped("state"), ["to_approve", "to_approve"])
+        self.assertEqual(len(orders.activity_ids), 2)
+
+    def test_reject_action_answers_the_web_client_with_the_wizard(self):
+        orders = self._two_submitted_returns()
+        result = self._run(self.reject_action, orders[:1])
+        self._assert_web_client_answer(result)
+        self.assertEqual(result["res_model"], "return.order.reject.wizard")

@@ -6,6 +6,12 @@ from .common import return_by_hand
 TOUR_CUSTOMER = "Tour Returns Customer"
 BATCH_CUSTOMER = "Tour Batch Customer"
 REJECT_CUSTOMER = "Tour Reject Customer"
+MENU_CUSTOMERS = {
+    "approve_list": "Menu Approve List Customer",
+    "recheck_list": "Menu Recheck List Customer",
+    "approve_form": "Menu Approve Form Customer",
+    "recheck_form": "Menu Recheck Form Customer",
+}
 
 
 @tagged("post_install", "-at_install")
@@ -153,3 +159,76 @@ class TestReturnTour(HttpCase):
 
         self.assertEqual(orders.mapped("state"), ["rejected", "rejected"])
         self.assertEqual(orders.mapped("reject_reason"), ["The goods were used."] * 2)
+
+    def test_approve_and_recheck_from_the_action_menu(self):
+        """Action > Approve and Action > Re-check Policy, in the list and in
+        the form: each approves its return once (no "Oops!")."""
+        orders = {}
+        for key, name in MENU_CUSTOMERS.items():
+            customer = self.env["res.partner"].create({"name": name})
+            orders[key] = self._submitted_return(
+                self._delivered_and_invoiced_sale(customer)
+            )
+        self.assertEqual({o.state for o in orders.values()}, {"to_approve"})
+        # the re-checked ones now meet a policy that approves them
+        recheck_customers = (orders["recheck_list"] | orders["recheck_form"]).partner_id
+        self.env["return.policy"].create(
+            {
+                "name": "Menu tour customers: automatic",
+                "sequence": 1,
+                "partner_ids": [Command.set(recheck_customers.ids)],
+                "auto_approve": True,
+            }
+        )
+
+        self.start_tour(
+            "/odoo/returns", "returns_management_action_menu_tour", login="admin"
+        )
+
+        for key, order in orders.items():
+            with self.subTest(order=key):
+                self.assertEqual(order.state, "approved")
+                self.assertEqual(len(order.return_picking_ids), 1)
+                self.assertEqual(order.return_picking_ids.move_ids.product_uom_qty, 2.0)
+                self.assertFalse(order.activity_ids)
+        self.assertEqual(orders["recheck_list"].policy_verdict, "auto_approve")
+
+    def test_bound_actions_answer_web_action_run_with_an_action_or_nothing(self):
+        """What the web client's /web/action/run returns for each bound
+        action, on a selection (list) and on one return (form)."""
+        customer = self.env["res.partner"].create({"name": "Menu RPC Customer"})
+        selection = self._submitted_return(
+            self._delivered_and_invoiced_sale(customer)
+        ) | self._submitted_return(self._delivered_and_invoiced_sale(customer))
+        single = self._submitted_return(self._delivered_and_invoiced_sale(customer))
+        self.authenticate("admin", "admin")
+
+        def run(xmlid, orders):
+            action = self.env.ref(f"returns_management.{xmlid}")
+            return self.make_jsonrpc_request(
+                "/web/action/run",
+                {
+                    "action_id": action.id,
+                    "context": {
+                        "active_model": "return.order",
+                        "active_ids": orders.ids,
+                        "active_id": orders[0].id,
+                    },
+                },
+            )
+
+        for xmlid, orders in (
+            ("return_order_action_recheck_policy", selection),
+            ("return_order_action_reject", single),
+            ("return_order_action_approve", selection),
+            ("return_order_action_approve", single),
+        ):
+            with self.subTest(action=xmlid, count=len(orders)):
+                result = run(xmlid, orders)
+                self.assertTrue(result is False or isinstance(result, dict), result)
+                if result:
+                    self.assertIn(
+                        result["type"], ("ir.actions.client", "ir.actions.act_window")
+                    )
+        self.assertEqual((selection | single).mapped("state"), ["approved"] * 3)
+        self.assertEqual(len((selection | single).return_picking_ids), 3)
