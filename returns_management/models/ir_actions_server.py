@@ -23,18 +23,23 @@ class IrActionsServer(models.Model):
         never does, and still goes through Odoo's check. The actions' code
         then decides as a rule (see return_order_automation.py).
         """
-        if not self.env.su:
+        approval = self._return_approval_actions() if self.env.su else self.browse()
+        if not self & approval:
             return super().run()
-        approval = self.browse()
-        for xmlid in RETURN_APPROVAL_ACTIONS:
-            approval |= self.env.ref(xmlid, raise_if_not_found=False) or self.browse()
         res = False
         for action in self:
-            if action in approval:
-                res = action._return_run_for_rule()
-            else:
-                res = super(IrActionsServer, action).run()
+            # another action alone goes through this method again, to Odoo's run
+            res = action._return_run_for_rule() if action in approval else action.run()
         return res or False
+
+    def _return_approval_actions(self):
+        return self.browse(
+            [
+                action.id
+                for xmlid in RETURN_APPROVAL_ACTIONS
+                if (action := self.env.ref(xmlid, raise_if_not_found=False))
+            ]
+        )
 
     def _return_run_for_rule(self):
         self.ensure_one()
