@@ -22,6 +22,7 @@ from . import stock_warehouse
 from . import stock_move
 from . import stock_picking
 from . import stock_scrap
+from . import account_chart_template
 from . import account_move
 from . import account_move_credit
 from . import account_move_line

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 
 from odoo.addons.account.models.account_move import TYPE_REVERSE_MAP
 
@@ -77,14 +77,19 @@ class AccountMove(models.Model):
             )
         return defaults
 
-    def _return_credit_line_commands(self, items):
+    def _return_credit_line_commands(self, items, first_units=None):
         """The lines of this invoice's credit note for (return line, invoice
         line, quantity, unit) items: the returned lines, each discount line
         for its share, and the invoice's receivable lines. Odoo recomputes
         taxes, due dates and cash rounding from them, as when it reverses;
         the receivable lines are copied because a new due-date line takes
         the account of the move's earlier one: the invoice's, not the
-        customer's current account."""
+        customer's current account.
+
+        ``first_units`` maps (return line, invoice line) to how much of the
+        return line was credited before this item (in its unit), for the
+        grade of each credited unit; by default what its credit notes hold.
+        """
         self.ensure_one()
         commands = [
             invoice_line._return_prepare_credit_line(line, qty, uom)
@@ -93,7 +98,7 @@ class AccountMove(models.Model):
         credited = self._return_credited_amounts(items)
         commands += self._return_prorated_discount_commands(credited)
         commands += self._return_restocking_fee_commands(credited)
-        commands += self._return_grade_deduction_commands(credited)
+        commands += self._return_grade_deduction_commands(items, first_units or {})
         commands += self._return_shipping_refund_commands(credited)
         commands += [
             Command.create(line.copy_data()[0])
@@ -207,50 +212,59 @@ class AccountMove(models.Model):
 
     def _return_restocking_fee_commands(self, credited_amounts):
         """A fee line per returned line whose reason is the customer's fault,
-        at its policy's percentage of what that line credits."""
+        at its policy's percentage of the untaxed value of the goods that
+        line credits (whether or not the fee product's taxes are included
+        in its price)."""
         commands = []
         for line, _invoice_line, amount in credited_amounts:
-            policy = line.policy_id
-            if not (line.reason_id.customer_fault and policy.restocking_fee_percent):
+            terms = line._policy_terms()
+            if not (line.reason_id.customer_fault and terms.fee_percent):
                 continue
-            fee = self.currency_id.round(amount * policy.restocking_fee_percent / 100)
+            fee = self.currency_id.round(amount * terms.fee_percent / 100)
             if fee:
                 commands.append(
                     self._return_prepare_charge_line(
-                        policy.restocking_fee_product_id,
+                        terms.fee_product,
                         -fee,
                         self.env._(
                             "Restocking fee (%(percent)s %%): %(product)s",
-                            percent=policy.restocking_fee_percent,
+                            percent=terms.fee_percent,
                             product=line.product_id.display_name,
                         ),
                     )
                 )
         return commands
 
-    def _return_grade_deduction_commands(self, credited_amounts):
+    def _return_grade_deduction_commands(self, items, first_units):
         """A deduction line per grade of damaged goods whose reason is the
         customer's fault, at the policy's percentage for that grade, for the
-        share of the line's goods inspected with it; never more than what
-        the line credits after its restocking fee."""
+        credited units inspected with it (units are credited in the order
+        they were inspected); never more than what the item credits after
+        its restocking fee. The deduction gives back less of the goods: it
+        carries their taxes and income account."""
         commands = []
-        for line, _invoice_line, amount in credited_amounts:
-            policy = line.policy_id
-            if not (line.reason_id.customer_fault and policy.deduction_ids):
+        for line, invoice_line, amount in self._return_credited_amounts(items):
+            terms = line._policy_terms()
+            if not (line.reason_id.customer_fault and terms.deductions):
                 continue
-            percents = {d.grade_id: d.deduction_percent for d in policy.deduction_ids}
-            left = amount - amount * policy.restocking_fee_percent / 100
-            for grade, share in line._qc_grade_shares().items():
-                percent = percents.get(grade, 0.0)
+            qty = self._return_item_line_qty(line, invoice_line, items)
+            if not qty:
+                continue
+            first = first_units.get(
+                (line, invoice_line), line.qty_refunded + line.qty_credit_draft
+            )
+            left = amount - amount * terms.fee_percent / 100
+            for grade, graded in line._qc_graded_units(first, qty).items():
+                percent = terms.deductions.get(grade.id, 0.0)
                 deduction = self.currency_id.round(
-                    min(amount * share * percent / 100, left)
+                    min(amount * graded / qty * percent / 100, left)
                 )
                 if self.currency_id.is_zero(deduction):
                     continue
                 left -= deduction
                 commands.append(
                     self._return_prepare_charge_line(
-                        policy.restocking_fee_product_id,
+                        self.env["product.product"],
                         -deduction,
                         self.env._(
                             "Deduction for %(grade)s (%(percent)s %%): %(product)s",
@@ -258,18 +272,43 @@ class AccountMove(models.Model):
                             percent=percent,
                             product=line.product_id.display_name,
                         ),
+                        taxes=invoice_line.tax_ids,
+                        account=invoice_line.account_id,
                     )
                 )
         return commands
 
-    def _return_prepare_charge_line(self, product, price_unit, name):
-        """A line of this credit note for a product of ours (a fee), with
-        that product's taxes and income account, mapped by the invoice's
-        fiscal position: taxes follow the product."""
+    @api.model
+    def _return_item_line_qty(self, line, invoice_line, items):
+        """The quantity of ``line`` credited on ``invoice_line``, in the
+        return line's unit."""
+        return sum(
+            uom._compute_quantity(qty, line.product_uom_id, round=False)
+            for item_line, item_invoice_line, qty, uom in items
+            if item_line == line and item_invoice_line == invoice_line
+        )
+
+    def _return_prepare_charge_line(
+        self, product, untaxed, name, taxes=None, account=None
+    ):
+        """A line of this credit note worth ``untaxed`` before taxes: a fee
+        (a product of ours, with its taxes and income account in the credit
+        note's company, mapped by the invoice's fiscal position) or, given
+        taxes and account, a deduction. Where taxes are included in the
+        price, the price is set so that the line's untaxed amount is
+        ``untaxed``."""
         self.ensure_one()
+        company = self.company_id
+        product = product.with_company(company)
         fiscal_position = self.fiscal_position_id
-        taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
-        accounts = product.product_tmpl_id.get_product_accounts(fiscal_position)
+        if taxes is None:
+            taxes = fiscal_position.map_tax(
+                product.taxes_id._filter_taxes_by_company(company)
+            )
+        if account is None:
+            account = product.product_tmpl_id.get_product_accounts(fiscal_position)[
+                "income"
+            ]
         return Command.create(
             {
                 "display_type": "product",
@@ -277,25 +316,53 @@ class AccountMove(models.Model):
                 "name": name,
                 "quantity": 1.0,
                 "product_uom_id": product.uom_id.id,
-                "price_unit": price_unit,
-                "tax_ids": [Command.set(fiscal_position.map_tax(taxes).ids)],
-                "account_id": accounts["income"].id,
+                "price_unit": self._return_price_of_untaxed(untaxed, taxes, product),
+                "tax_ids": [Command.set(taxes.ids)],
+                "account_id": account.id,
             }
+        )
+
+    @api.model
+    def _return_price_of_untaxed(self, untaxed, taxes, product):
+        """The unit price whose untaxed amount is ``untaxed`` under these
+        taxes: the taxes included in the price added (as Odoo adapts a price
+        from one set of taxes to another)."""
+        if not any(taxes.mapped("price_include")):
+            return untaxed
+        details = taxes._get_tax_details(
+            untaxed,
+            1.0,
+            rounding_method="round_globally",
+            product=product or None,
+            special_mode="total_excluded",
+        )
+        return untaxed + sum(
+            tax_data["tax_amount"]
+            for tax_data in details["taxes_data"]
+            if tax_data["tax"].price_include
         )
 
     def _return_shipping_refund_commands(self, credited_amounts):
         """The invoice's shipping lines, for the share of the goods that come
-        back, or what is left of them when everything has come back, when a
-        returned line's policy refunds shipping."""
-        if not any(line.policy_id.refund_shipping for line, *_r in credited_amounts):
+        back under a policy that refunds shipping, or what is left of them
+        when everything has come back under such policies."""
+        refunding = [
+            (line, amount)
+            for line, _invoice_line, amount in credited_amounts
+            if line._policy_terms().refund_shipping
+        ]
+        if not refunding:
             return []
         shipping = self.invoice_line_ids.filtered(lambda l: l._return_is_shipping())
         if not shipping:
             return []
         goods_total = sum(self._return_goods_lines().mapped("price_subtotal"))
-        credited = sum(amount for *_l, amount in credited_amounts)
-        orders = credited_amounts[0][0].order_id.sale_order_id
-        everything_back = orders._return_all_goods_back()
+        credited = sum(amount for _line, amount in refunding)
+        orders = refunding[0][0].order_id.sale_order_id
+        everything_back = (
+            orders._return_all_goods_back()
+            and orders._return_lines_all_refund_shipping()
+        )
         commands = []
         for shipping_line in shipping:
             left = shipping_line._return_uncredited_amount()
@@ -310,14 +377,16 @@ class AccountMove(models.Model):
                 commands.append(shipping_line._return_prepare_unlinked_line(price))
         return commands
 
-    def _return_rebuild_lines(self, items):
+    def _return_rebuild_lines(self, items, first_units=None):
         """This draft credit note's lines replaced by those its invoice gives
         for items, its receivable lines kept (Odoo updates their amounts)."""
         self.ensure_one()
         old_lines = self.invoice_line_ids.filtered(
             lambda l: l.display_type == "product"
         )
-        commands = self.reversed_entry_id._return_credit_line_commands(items)
+        commands = self.reversed_entry_id._return_credit_line_commands(
+            items, first_units
+        )
         self.write(
             {
                 "line_ids": [Command.delete(line.id) for line in old_lines]

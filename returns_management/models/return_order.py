@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import sql
@@ -181,10 +183,46 @@ class ReturnOrder(models.Model):
             pickings = order.line_ids.move_id.picking_id
             order.picking_id = pickings if len(pickings) == 1 else False
 
-    @api.depends("line_ids.refund_amount")
+    @api.depends("line_ids.refund_amount", "line_ids.goods_amount")
     def _compute_amount_untaxed(self):
+        """What the credit notes will credit before taxes: the lines' refunds
+        and the returned goods' share of the order's global discounts."""
         for order in self:
-            order.amount_untaxed = sum(order.line_ids.mapped("refund_amount"))
+            order.amount_untaxed = sum(
+                order.line_ids.mapped("refund_amount")
+            ) + order._returned_discount_share(order.line_ids)
+
+    def _returned_discount_share(self, lines):
+        """Untaxed share (negative) of the sale order's global discount lines
+        for the goods of ``lines``: per set of taxes, as a credit note
+        prorates them, over the goods as ordered before any return lowered
+        them."""
+        self.ensure_one()
+        sale_lines = self.sale_order_id.order_line
+        discounts = sale_lines.filtered(
+            lambda l: (
+                not l.display_type and l.price_subtotal < 0 and not l.is_downpayment
+            )
+        )
+        if not discounts:
+            return 0.0
+        goods = sale_lines.filtered(
+            lambda l: (
+                not l.display_type and l.price_subtotal > 0 and not l._is_delivery()
+            )
+        )
+        base = defaultdict(float)
+        for sale_line, ordered in goods._return_ordered_amounts().items():
+            base[sale_line.tax_id] += ordered
+        returned = defaultdict(float)
+        for line in lines:
+            returned[line.sale_line_id.tax_id] += line.goods_amount
+        share = 0.0
+        for discount in discounts:
+            taxes = discount.tax_id
+            if base[taxes]:
+                share += discount.price_subtotal * returned[taxes] / base[taxes]
+        return self.currency_id.round(share)
 
     @api.depends("return_picking_ids", "credit_note_ids")
     def _compute_document_counts(self):

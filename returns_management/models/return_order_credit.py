@@ -60,7 +60,7 @@ class ReturnOrder(models.Model):
     def _create_credit_notes(self):
         """Reverse each invoice the way Odoo's credit note wizard does, keeping
         only the returned quantities: one credit note per return and invoice."""
-        per_invoice = self._credit_items_per_invoice()
+        per_invoice, first_units = self._credit_items_per_invoice()
         if not per_invoice:
             return self.env["account.move"]
         # an invoice may appear once per return: browse keeps the duplicates
@@ -73,7 +73,7 @@ class ReturnOrder(models.Model):
         for values, ((order, invoice), items) in zip(
             defaults, per_invoice.items(), strict=True
         ):
-            values.update(order._prepare_credit_note_vals(invoice, items))
+            values.update(order._prepare_credit_note_vals(invoice, items, first_units))
         # Returns users may prepare draft credit notes for the returns they can
         # write (checked by the caller) without billing rights (RELIABILITY B3);
         # posting them still requires billing rights.
@@ -82,22 +82,33 @@ class ReturnOrder(models.Model):
         return moves.sudo(False)
 
     def _credit_items_per_invoice(self):
-        """{(return, invoice): [(return line, invoice line, quantity, unit)]}
-        of what is left to credit."""
+        """What is left to credit: {(return, invoice): [(return line,
+        invoice line, quantity, unit)]}, and {(return line, invoice line):
+        quantity of the line credited before that item}, so that grade
+        deductions follow the credited units in the order they were
+        inspected."""
         per_invoice = defaultdict(list)
+        first_units = {}
+        credited = {}
         for line, invoice_line, qty, uom in self.line_ids._allocate_invoice_lines():
             per_invoice[line.order_id, invoice_line.move_id].append(
                 (line, invoice_line, qty, uom)
             )
-        return per_invoice
+            if line not in credited:
+                credited[line] = line.qty_refunded + line.qty_credit_draft
+            first_units[line, invoice_line] = credited[line]
+            credited[line] += uom._compute_quantity(
+                qty, line.product_uom_id, round=False
+            )
+        return per_invoice, first_units
 
-    def _prepare_credit_note_vals(self, invoice, items):
+    def _prepare_credit_note_vals(self, invoice, items, first_units=None):
         """What differs from a full reversal of the invoice: the link to the
         return and only the returned lines (discounts prorated)."""
         self.ensure_one()
         return {
             "return_order_id": self.id,
-            "line_ids": invoice._return_credit_line_commands(items),
+            "line_ids": invoice._return_credit_line_commands(items, first_units),
         }
 
     def _close_resolved(self):

@@ -28,14 +28,14 @@ class ReturnOrder(models.Model):
         drafts.invoice_line_ids.filtered(
             lambda l: l.display_type == "product"
         ).quantity = 0.0
-        per_invoice = orders._credit_items_per_invoice()
+        per_invoice, first_units = orders._credit_items_per_invoice()
         emptied = drafts.browse()
         for draft in drafts:
             items = per_invoice.pop(
                 (draft.return_order_id, draft.reversed_entry_id), []
             )
             if items:
-                draft._return_rebuild_lines(items)
+                draft._return_rebuild_lines(items, first_units)
             else:
                 emptied |= draft
         orders._log_drafts_following_grades(drafts - emptied, emptied)

@@ -104,8 +104,19 @@ class ReturnOrderLine(models.Model):
         store=True,
         precompute=True,
     )
+    goods_amount = fields.Monetary(
+        string="Goods Value",
+        compute="_compute_goods_amount",
+        store=True,
+        help="Untaxed value of the returned goods at their sale price, before "
+        "fees: what a policy's amount limit looks at.",
+    )
     refund_amount = fields.Monetary(
-        compute="_compute_refund_amount", store=True, help="Untaxed amount to refund."
+        compute="_compute_refund_amount",
+        store=True,
+        help="Untaxed amount to refund: the goods' value minus, when the reason "
+        "is the customer's fault, the policy's restocking fee and the "
+        "deductions for the grades of inspected goods.",
     )
     return_move_ids = fields.One2many(
         "stock.move", "return_order_line_id", string="Return Moves"
@@ -172,18 +183,41 @@ class ReturnOrderLine(models.Model):
             line.resolution = line.reason_id.default_resolution or "refund"
 
     @api.depends(
-        "quantity", "product_uom_id", "sale_line_id.price_unit", "sale_line_id.discount"
+        "quantity",
+        "product_uom_id",
+        "sale_line_id.price_unit",
+        "sale_line_id.discount",
+        "sale_line_id.tax_id",
     )
-    def _compute_refund_amount(self):
+    def _compute_goods_amount(self):
         """Priced in the sale line's unit, rounded once: 1 unit of a line
-        sold at 1,200 per dozen is 100, whatever the unit's rounding."""
+        sold at 1,200 per dozen is 100, whatever the unit's rounding; taxes
+        included in the price are taken out."""
         for line in self:
             sale_line = line.sale_line_id
             qty = line.product_uom_id._compute_quantity(
                 line.quantity, sale_line.product_uom or line.product_uom_id, round=False
             )
             net_price = sale_line.price_unit * (1 - sale_line.discount / 100.0)
-            line.refund_amount = line.currency_id.round(net_price * qty)
+            taxes = sale_line.tax_id
+            if any(taxes.mapped("price_include")):
+                amount = taxes.compute_all(
+                    net_price,
+                    currency=line.currency_id,
+                    quantity=qty,
+                    product=line.product_id,
+                    partner=sale_line.order_id.partner_id,
+                )["total_excluded"]
+            else:
+                amount = net_price * qty
+            line.goods_amount = line.currency_id.round(amount)
+
+    @api.depends("goods_amount")
+    def _compute_refund_amount(self):
+        """The goods' value; the policies take their fees off (see
+        return_order_policy.py)."""
+        for line in self:
+            line.refund_amount = line.goods_amount
 
     @api.depends(
         "return_move_ids.state",

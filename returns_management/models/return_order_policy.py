@@ -1,4 +1,5 @@
 from collections import defaultdict
+from typing import NamedTuple
 
 import pytz
 from markupsafe import Markup, escape
@@ -18,6 +19,12 @@ LINE_VERDICT_FIELDS = (
     "policy_result",
     "policy_rule_failed",
     "policy_outcome",
+    # the fee and refund terms kept at approval (see _policy_keep_terms)
+    "policy_terms_kept",
+    "policy_fee_percent",
+    "policy_fee_product_id",
+    "policy_refund_shipping",
+    "policy_deduction_percents",
 )
 
 # what the policy of a line reads: changing it on a submitted return checks
@@ -29,6 +36,16 @@ LINE_POLICY_INPUTS = (
     "product_uom_id",
     "reason_id",
 )
+
+
+class PolicyTerms(NamedTuple):
+    """What a return line's policy charges and refunds: the fee (percent and
+    product), whether shipping is refunded, the deduction per grade id."""
+
+    fee_percent: float
+    fee_product: models.BaseModel
+    refund_shipping: bool
+    deductions: dict
 
 
 class LineCheck:
@@ -166,7 +183,10 @@ class ReturnOrder(models.Model):
 
     def _policy_candidates(self):
         """{company id: [(policy, scope)]}, most specific first."""
-        policies = self.env["return.policy"]
+        # sudo is safe: these are the active policies of the returns' own
+        # companies (from _scopes_of_company), settings every returns user
+        # may read; it spares the record rules on every submission
+        policies = self.env["return.policy"].sudo()  # see above
         return {
             company.id: [
                 (policies.browse(policy_id), scope)
@@ -199,9 +219,18 @@ class ReturnOrder(models.Model):
     def _policy_check_lines(self, checks):
         """Apply each line's policy rules to its LineCheck."""
         self.ensure_one()
+        # the value of the goods returned (untaxed, before fees), in the
+        # currency of the company, whose policy sets the limit
+        company = self.company_id
         amounts = defaultdict(float)
         for check in checks:
-            amounts[check.policy] += check.line.refund_amount
+            amounts[check.policy] += self.currency_id._convert(
+                check.line.goods_amount,
+                company.currency_id,
+                company,
+                check.request_day or fields.Date.context_today(self),
+                round=False,
+            )
         for check in checks:
             policy, product = check.policy, check.line.product_id.display_name
             if not policy:
@@ -274,8 +303,9 @@ class ReturnOrder(models.Model):
         )
 
     def _policy_check_auto_approval(self, check, policy_amount):
-        """The conditions of automatic approval; the amount is the refund of
-        the return's lines governed by this policy."""
+        """The conditions of automatic approval; the amount is the untaxed
+        value of the goods of the return's lines governed by this policy,
+        before fees, in the company's currency (the limit's)."""
         policy, line = check.policy, check.line
         if check.outcome == "reject":
             return
@@ -283,13 +313,14 @@ class ReturnOrder(models.Model):
             check.blocked("escalate", self.env._("A manager decides on this policy."))
             return
         limit = policy.auto_approve_max_amount
-        if limit and self.currency_id.compare_amounts(policy_amount, limit) > 0:
-            limit_text = format_amount(self.env, limit, self.currency_id)
+        currency = self.company_id.currency_id
+        if limit and currency.compare_amounts(policy_amount, limit) > 0:
+            limit_text = format_amount(self.env, limit, currency)
             check.blocked(
                 "escalate",
                 self.env._(
                     "Refund of %(amount)s, above the %(limit)s approved automatically.",
-                    amount=format_amount(self.env, policy_amount, self.currency_id),
+                    amount=format_amount(self.env, policy_amount, currency),
                     limit=limit_text,
                 ),
                 self.env._(
@@ -369,6 +400,8 @@ class ReturnOrder(models.Model):
                         ),
                         "policy_rule_failed": check.rule_failed,
                         "policy_outcome": check.outcome,
+                        # kept again when the return is approved
+                        "policy_terms_kept": False,
                     }
                 )
             verdict, note = verdicts[order]
@@ -582,6 +615,7 @@ class ReturnOrder(models.Model):
                         reason=override_reason,
                     )
                 )
+        self.line_ids._policy_keep_terms()
         self._policy_close_activity()
 
     def _reject_after_hook(self, reason):  # pylint: disable=missing-return
@@ -641,6 +675,74 @@ class ReturnOrderLine(models.Model):
         help="What the line's policy decided for this line alone.",
     )
 
+    # what the policy decided when the return was approved: the credit
+    # notes follow it, whatever becomes of the policy afterwards
+    policy_terms_kept = fields.Boolean(readonly=True, copy=False)
+    policy_fee_percent = fields.Float(
+        string="Restocking Fee Kept (%)",
+        digits=(5, 2),
+        readonly=True,
+        copy=False,
+        help="The restocking fee of the line's policy when the return was approved.",
+    )
+    policy_fee_product_id = fields.Many2one(
+        "product.product", string="Fee Product Kept", readonly=True, copy=False
+    )
+    policy_refund_shipping = fields.Boolean(
+        string="Shipping Refund Kept",
+        readonly=True,
+        copy=False,
+        help="Whether the line's policy refunded shipping when the return was "
+        "approved.",
+    )
+    policy_deduction_percents = fields.Json(
+        string="Deductions Kept",
+        readonly=True,
+        copy=False,
+        help="Deduction per grade id of the line's policy when the return was "
+        "approved.",
+    )
+
+    # the terms kept at approval are the policy's at that moment, and
+    # inspected units get their grade when the inspection is validated
+    # (which recomputes this): neither is a dependency
+    @api.depends(
+        "goods_amount",
+        "reason_id.customer_fault",
+        "policy_id.restocking_fee_percent",
+        "policy_id.deduction_ids.deduction_percent",
+    )
+    def _compute_refund_amount(self):
+        """What the credit notes will credit for these goods: their value
+        minus, when the reason is the customer's fault, the restocking fee
+        and the deductions for the grades of the inspected units."""
+        for line in self:
+            line.refund_amount = line.goods_amount - line._refund_charges()
+
+    def _refund_charges(self):
+        """Untaxed fee and deductions the line's terms take off its goods,
+        as its credit notes charge them."""
+        self.ensure_one()
+        if not self.reason_id.customer_fault or not (
+            self.policy_id or self.policy_terms_kept
+        ):
+            return 0.0
+        currency = self.currency_id
+        terms = self._policy_terms()
+        goods = self.goods_amount
+        fee = currency.round(goods * terms.fee_percent / 100)
+        left = goods - goods * terms.fee_percent / 100
+        deductions = 0.0
+        if terms.deductions and self.quantity:
+            for grade, graded in self._qc_graded_units(0.0, self.quantity).items():
+                percent = terms.deductions.get(grade.id, 0.0)
+                deduction = currency.round(
+                    min(goods * graded / self.quantity * percent / 100, left)
+                )
+                left -= deduction
+                deductions += deduction
+        return fee + deductions
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
@@ -664,3 +766,55 @@ class ReturnOrderLine(models.Model):
     def _policy_set(self, vals):
         """Store the policy decision, which write() refuses to users."""
         return self._set_protected(vals)
+
+    def _policy_keep_terms(self):
+        """Keep the fee and refund terms of each line's policy at approval:
+        changing or archiving the policy later changes no approved return."""
+        per_terms = defaultdict(list)
+        for line in self:
+            policy = line.policy_id
+            deductions = {
+                str(deduction.grade_id.id): deduction.deduction_percent
+                for deduction in policy.deduction_ids
+            }
+            key = (
+                policy.restocking_fee_percent,
+                policy.restocking_fee_product_id.id,
+                policy.refund_shipping,
+                tuple(sorted(deductions.items())),
+            )
+            per_terms[key].append(line.id)
+        for (percent, product_id, shipping, deductions), ids in per_terms.items():
+            self.browse(ids)._policy_set(
+                {
+                    "policy_terms_kept": True,
+                    "policy_fee_percent": percent,
+                    "policy_fee_product_id": product_id,
+                    "policy_refund_shipping": shipping,
+                    "policy_deduction_percents": dict(deductions) or False,
+                }
+            )
+
+    def _policy_terms(self):
+        """The fee and refund terms that apply to this line: those kept at
+        approval, else (approved before they were kept) its policy's."""
+        self.ensure_one()
+        if self.policy_terms_kept:
+            return PolicyTerms(
+                self.policy_fee_percent,
+                self.policy_fee_product_id,
+                self.policy_refund_shipping,
+                {
+                    int(grade_id): percent
+                    for grade_id, percent in (
+                        self.policy_deduction_percents or {}
+                    ).items()
+                },
+            )
+        policy = self.policy_id
+        return PolicyTerms(
+            policy.restocking_fee_percent,
+            policy.restocking_fee_product_id,
+            policy.refund_shipping,
+            {d.grade_id.id: d.deduction_percent for d in policy.deduction_ids},
+        )

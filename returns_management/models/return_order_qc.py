@@ -104,6 +104,7 @@ class ReturnOrder(models.Model):
         qc_lines._check_route()
         qc_lines._move_goods()
         qc_lines._set_protected({"state": "done"})
+        qc_lines.line_id._qc_recompute_refund()
         self._qc_log(qc_lines)
         self._credit_drafts_follow_grades(qc_lines)
         qc_lines.line_id._qc_warn_credited_send_back(qc_lines)
@@ -753,15 +754,37 @@ class ReturnOrderLine(models.Model):
             qty = 0.0
         return qty
 
-    def _qc_grade_shares(self):
-        """{grade: share of the line's kept goods inspected with it}, for
-        the grades that refund the customer."""
+    def _qc_recompute_refund(self):
+        """The refund of goods now graded, at the customer's fault, follows
+        the deductions for their grades (the grades of validated units are
+        no dependency of refund_amount: grading alone changes nothing)."""
+        lines = self.filtered(lambda line: line.reason_id.customer_fault)
+        if lines:
+            self.env.add_to_compute(lines._fields["refund_amount"], lines)
+            self.env.add_to_compute(
+                lines.order_id._fields["amount_untaxed"], lines.order_id
+            )
+
+    def _qc_graded_units(self, first, qty):
+        """{grade: quantity} of the ``qty`` units of this line credited after
+        its first ``first`` units, taking the inspected units whose grade
+        refunds the customer in the order they were inspected; units
+        credited before inspection have no grade."""
         self.ensure_one()
-        per_grade = defaultdict(float)
-        for qc_line in self.qc_line_ids:
-            if qc_line.state == "done" and qc_line.grade_id.refund:
-                per_grade[qc_line.grade_id] += qc_line.quantity
-        base = max(self._qty_received_approved(), sum(per_grade.values()))
-        if float_is_zero(base, precision_rounding=self.product_uom_id.rounding):
-            return {}
-        return {grade: qty / base for grade, qty in per_grade.items()}
+        graded = defaultdict(float)
+        start = 0.0
+        end = first + qty
+        inspected = self.qc_line_ids.filtered(
+            lambda q: q.state == "done" and q.grade_id.refund
+        ).sorted("id")
+        for qc_line in inspected:
+            overlap = min(start + qc_line.quantity, end) - max(start, first)
+            if overlap > 0:
+                graded[qc_line.grade_id] += overlap
+            start += qc_line.quantity
+        rounding = self.product_uom_id.rounding
+        return {
+            grade: quantity
+            for grade, quantity in graded.items()
+            if not float_is_zero(quantity, precision_rounding=rounding)
+        }

@@ -1,5 +1,5 @@
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class ReturnPolicy(models.Model):
@@ -73,8 +73,8 @@ class ReturnPolicy(models.Model):
     auto_approve_max_amount = fields.Monetary(
         string="Up To Amount",
         currency_field="currency_id",
-        help="Largest refund amount (untaxed) of a return that approves itself. "
-        "0: any amount.",
+        help="Largest value of the goods of a return that approves itself: "
+        "untaxed, before fees, in the company's currency. 0: any amount.",
     )
     auto_approve_reason_ids = fields.Many2many(
         "return.reason",
@@ -208,6 +208,32 @@ class ReturnPolicy(models.Model):
                         company=policy.company_id.name,
                     )
                 )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used_by_returns(self):
+        """Submitted returns name the policy that decided on them: archive
+        it instead (its terms stay on the returns it approved)."""
+        # sudo is safe: only whether returns of any company use these
+        # policies is read, to refuse deleting them
+        used = (
+            self.env["return.order.line"]
+            .sudo()  # see above
+            .search(
+                [
+                    ("policy_id", "in", self.ids),
+                    ("state", "not in", ("draft", "cancel")),
+                ]
+            )
+            .policy_id
+        )
+        if used:
+            raise UserError(
+                self.env._(
+                    "Returns follow the policies %(names)s: archive them instead "
+                    "of deleting them.",
+                    names=", ".join(used.mapped("name")),
+                )
+            )
 
     @api.model
     @tools.ormcache("company_id")

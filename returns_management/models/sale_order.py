@@ -47,5 +47,23 @@ class SaleOrder(models.Model):
             for l in goods
         )
 
+    def _return_lines_all_refund_shipping(self):
+        """Whether every return line of these orders (not cancelled, not
+        refused) follows a policy that refunds shipping: only then is all of
+        the shipping given back when everything comes back."""
+        # sudo is safe: only the kept terms of the orders' return lines are
+        # read, for whoever credits a return (or validates its receipt)
+        lines = (
+            self.env["return.order.line"]
+            .sudo()  # see above
+            .search(
+                [
+                    ("order_id.sale_order_id", "in", self.ids),
+                    ("state", "not in", ("draft", "cancel", "rejected")),
+                ]
+            )
+        )
+        return all(line._policy_terms().refund_shipping for line in lines)
+
     def action_view_return_orders(self):
         return self.return_order_ids._action_view_self()

@@ -37,6 +37,21 @@ class SaleOrderLine(models.Model):
                 max(remaining[line.id], 0.0), line.product_uom
             )
 
+    def _return_ordered_amounts(self):
+        """{sale line: untaxed amount as ordered}, adding back what returns
+        took off the ordered quantity (products invoiced on ordered
+        quantities)."""
+        amounts = {}
+        for line in self:
+            lowered = sum(
+                return_line.product_uom_id._compute_quantity(
+                    return_line.qty_unordered, line.product_uom, round=False
+                )
+                for return_line in line.return_line_ids
+            )
+            amounts[line] = line.price_subtotal + line.price_reduce_taxexcl * lowered
+        return amounts
+
     @api.depends("invoice_lines.move_id.state", "invoice_lines.quantity")
     def _compute_qty_invoiced(self):  # pylint: disable=missing-return
         """Count return credit notes in another unit as delivered quantities

@@ -483,6 +483,21 @@ class TestCreditCorrectness(ReturnsCommon):
         credit_note.action_post()
         self.assertEqual(invoice.amount_residual, 0.0)
 
+    def test_return_shows_what_is_credited_after_global_discount(self):
+        for quantity, untaxed in ((2.0, 289.80), (1.0, 144.90)):
+            with self.subTest(quantity=quantity):
+                sale = self._sale_with_global_discount()
+                goods_line = sale.order_line.filtered(
+                    lambda l: l.product_id == self.product
+                )
+                order = self._create_return(sale, [(goods_line, quantity)])
+                # the goods less their share of the 10 % global discount
+                self.assertEqual(order.amount_untaxed, untaxed)
+                self._approve_and_receive(order)
+                order.action_create_credit_notes()
+                self.assertEqual(order.credit_note_ids.amount_untaxed, untaxed)
+                self.assertEqual(order.amount_untaxed, untaxed)
+
     def test_partial_return_credits_its_share_of_the_global_discount(self):
         sale = self._sale_with_global_discount()
         invoice = sale.invoice_ids

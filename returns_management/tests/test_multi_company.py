@@ -212,6 +212,75 @@ class TestReturnMultiCompany(ReturnsCommon):
         credit_note.with_env(self._env_both()).action_post()
         self.assertEqual(credit_note.state, "posted")
 
+    def test_company_b_fee_credited_from_company_a_takes_company_b_accounts(self):
+        fee_product = self.env.ref("returns_management.product_restocking_fee")
+        self.env["return.policy"].create(
+            {
+                "name": "B: 10 % fee",
+                "company_id": self.company_b.id,
+                "sequence": 1,
+                "restocking_fee_percent": 10.0,
+                "restocking_fee_product_id": fee_product.id,
+            }
+        )
+        self.reason = self.env.ref("returns_management.return_reason_changed_mind")
+        order = self._create_return_b()
+        self._approve_and_receive_as(order, self.manager_both)
+        # company A is the user's current company
+        env = self._env_both(self.manager_both)
+        self.assertEqual(env.company, self.company)
+        order.with_env(env).action_create_credit_notes()
+        credit_note = order.credit_note_ids
+        fee = credit_note.invoice_line_ids.filtered(
+            lambda l: l.product_id == fee_product
+        )
+        self.assertEqual(fee.price_subtotal, -20.0)
+        self.assertEqual(
+            fee.account_id,
+            fee_product.with_company(
+                self.company_b
+            ).product_tmpl_id.get_product_accounts()["income"],
+        )
+        self.assertEqual(fee.tax_ids, self.tax_sale_b_company)
+        credit_note.with_env(self._env_both()).action_post()
+
+        # by hand, in company B: the credit note wizard, 2 units, the fee
+        twin = self._create_sale_b()
+        invoice = twin.invoice_ids
+        env_b = self.env(
+            context=dict(
+                self.env.context,
+                allowed_company_ids=[self.company_b.id, self.company.id],
+            )
+        )
+        wizard = (
+            env_b["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id})
+        )
+        by_hand = env_b["account.move"].browse(wizard.refund_moves()["res_id"])
+        by_hand.write(
+            {
+                "invoice_line_ids": [
+                    Command.update(by_hand.invoice_line_ids.id, {"quantity": 2.0}),
+                    Command.create(
+                        {
+                            "product_id": fee_product.id,
+                            "quantity": 1.0,
+                            "price_unit": -20.0,
+                        }
+                    ),
+                ]
+            }
+        )
+        by_hand.action_post()
+        for field in ("amount_untaxed", "amount_tax", "amount_total"):
+            self.assertEqual(credit_note[field], by_hand[field], field)
+        self.assertEqual(
+            sorted(credit_note.line_ids.mapped(lambda l: (l.account_id.id, l.balance))),
+            sorted(by_hand.line_ids.mapped(lambda l: (l.account_id.id, l.balance))),
+        )
+
     def _approve_and_receive_as(self, order, user):
         order = order.with_env(self._env_both(user))
         order.action_submit()

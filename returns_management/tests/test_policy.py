@@ -7,7 +7,7 @@ from psycopg2 import IntegrityError
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_amount, mute_logger
 
 from .common import ReturnsCommon
 
@@ -163,6 +163,49 @@ class TestPolicy(ReturnsCommon):
         )
         order = self._submit_on("2026-03-05", self._return(sale, quantity=2.0))
         self.assertEqual(order.policy_verdict, "escalate")
+
+    def test_amount_limit_is_compared_in_the_company_currency(self):
+        company_currency = self.company.currency_id
+        other = self.setup_other_currency(
+            "EUR" if company_currency.name != "EUR" else "USD",
+            rates=[("1900-01-01", 0.5)],  # 0.5 of it per unit of the company's
+        )
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Abroad", "currency_id": other.id}
+        )
+        self._auto_policy(auto_approve_max_amount=500.0)
+        sale = self._create_sale(
+            [(self.product, 5.0, 100.0, 0.0, self.tax_sale_a)],
+            before=lambda sale: sale.write({"pricelist_id": pricelist.id}),
+        )
+        sale.picking_ids.move_ids.date = DELIVERED
+        self.assertEqual(sale.currency_id, other)
+        # 400 of the other currency: 800 of the company's, above its limit
+        order = self._submit_on("2026-03-05", self._return(sale, quantity=4.0))
+        self.assertEqual(order.policy_verdict, "escalate")
+        self.assertEqual(order.line_ids.goods_amount, 400.0)
+        limit = format_amount(self.env, 500.0, company_currency)
+        self.assertIn(limit, order.policy_verdict_note)
+        self.assertIn(
+            format_amount(self.env, 800.0, company_currency),
+            order.line_ids.policy_result,
+        )
+        # 100 of it: 200 of the company's, within the limit
+        small = self._submit_on("2026-03-05", self._return(sale, quantity=1.0))
+        self.assertEqual(small.policy_verdict, "auto_approve")
+
+    def test_amount_limit_is_compared_on_untaxed_goods_when_prices_include_tax(
+        self,
+    ):
+        included = self.tax_sale_a.copy(
+            {"name": "15 % included", "price_include_override": "tax_included"}
+        )
+        self._auto_policy(auto_approve_max_amount=500.0)
+        sale = self._sale([(self.product, 5.0, 115.0, 0.0, included)])
+        order = self._submit_on("2026-03-05", self._return(sale, quantity=5.0))
+        # 575 with the tax included: 500 untaxed, the limit itself
+        self.assertEqual(order.policy_verdict, "auto_approve")
+        self.assertEqual(order.line_ids.goods_amount, 500.0)
 
     def test_auto_approval_only_for_its_reasons(self):
         self._auto_policy(auto_approve_reason_ids=[Command.set(self.reason.ids)])
