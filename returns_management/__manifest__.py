@@ -2,7 +2,7 @@
     "name": "Returns Management",
     "summary": "Customer returns end to end: requests, approval, return receipts, "
     "credit notes",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "returns_management developers",
