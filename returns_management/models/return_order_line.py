@@ -19,6 +19,7 @@ PROTECTED_LINE_FIELDS = (
     "discount",
     "tax_ids",
     "refund_amount",
+    "goods_amount",
     "qty_received",
     "qty_refunded",
     "qty_credit_draft",

@@ -770,18 +770,31 @@ class ReturnOrderLine(models.Model):
     def _policy_keep_terms(self):
         """Keep the fee and refund terms of each line's policy at approval:
         changing or archiving the policy later changes no approved return."""
+        policies = self.env["return.policy"]
+        scopes = {
+            policy_id: scope
+            for company in self.company_id
+            for policy_id, scope in policies._scopes_of_company(company.id)
+        }
         per_terms = defaultdict(list)
         for line in self:
             policy = line.policy_id
-            deductions = {
-                str(deduction.grade_id.id): deduction.deduction_percent
-                for deduction in policy.deduction_ids
-            }
+            scope = scopes.get(policy.id)
+            deductions = (
+                scope["deductions"]
+                if scope
+                else tuple(
+                    sorted(
+                        (str(d.grade_id.id), d.deduction_percent)
+                        for d in policy.deduction_ids
+                    )
+                )
+            )
             key = (
                 policy.restocking_fee_percent,
                 policy.restocking_fee_product_id.id,
                 policy.refund_shipping,
-                tuple(sorted(deductions.items())),
+                deductions,
             )
             per_terms[key].append(line.id)
         for (percent, product_id, shipping, deductions), ids in per_terms.items():

@@ -254,6 +254,13 @@ class ReturnPolicy(models.Model):
                 "tags": frozenset(policy.partner_category_ids.ids),
                 "categories": frozenset(policy.categ_ids.ids),
                 "reasons": frozenset(policy.reason_ids.ids),
+                # kept on the lines at approval (ReturnOrderLine._policy_keep_terms)
+                "deductions": tuple(
+                    sorted(
+                        (str(d.grade_id.id), d.deduction_percent)
+                        for d in policy.deduction_ids
+                    )
+                ),
             }
             customer_limited = bool(scope["partners"] or scope["tags"])
             rank = 2 if customer_limited else 1 if scope["categories"] else 0

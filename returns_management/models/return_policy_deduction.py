@@ -6,6 +6,7 @@ class ReturnPolicyDeduction(models.Model):
     back damaged by the customer (the reason is the customer's fault)."""
 
     _name = "return.policy.deduction"
+    _inherit = ["return.cached.mixin"]
     _description = "Return Policy Deduction per Grade"
     _order = "policy_id, grade_id"
 
