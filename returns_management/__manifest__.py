@@ -31,10 +31,13 @@
         "views/stock_picking_views.xml",
         "views/account_move_views.xml",
         "views/stock_warehouse_views.xml",
+        "views/return_report_views.xml",
+        "wizards/return_report_xlsx_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/return_order_demo.xml",
+        "demo/return_order_history_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
@@ -44,5 +47,6 @@
             "returns_management/static/tests/tours/*.js",
         ],
     },
+    "external_dependencies": {"python": ["xlsxwriter"]},
     "application": True,
 }

@@ -29,3 +29,6 @@ from . import account_move_line
 from . import sale_order
 from . import sale_order_line
 from . import ir_actions_server
+from . import return_report
+from . import return_report_dashboard
+from . import return_order_demo

@@ -22,3 +22,4 @@ from . import test_qc_screen
 from . import test_qc_stock
 from . import test_qc_credit
 from . import test_protected_fields
+from . import test_report

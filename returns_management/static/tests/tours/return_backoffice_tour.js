@@ -130,6 +130,16 @@ registry.category("web_tour.tours").add("returns_management_backoffice_tour", {
                 run: "click",
             },
             {
+                content: "The app opens on the dashboard",
+                trigger: ".o_return_dashboard [data-loaded]",
+            },
+            {
+                content: "Open the returns",
+                trigger:
+                    ".o_main_navbar [data-menu-xmlid='returns_management.return_order_menu']",
+                run: "click",
+            },
+            {
                 content: "The return is in the Done column",
                 trigger:
                     ".o_kanban_view .o_kanban_group:has(.o_column_title:contains('Done')) .o_kanban_record:contains('Tour Returns Customer')",
