@@ -1,3 +1,4 @@
+import json
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -383,7 +384,9 @@ class ReturnOrder(models.Model):
         return " ".join([opening, *sentences])
 
     def _policy_store(self, checks, verdicts, vals=None):
-        """Write each line's policy and results and the return's verdict."""
+        """Write each line's policy, results and terms and the return's
+        verdict."""
+        scopes = self.line_ids._policy_scopes()
         for order in self:
             for check in checks[order]:
                 check.line._policy_set(
@@ -400,8 +403,8 @@ class ReturnOrder(models.Model):
                         ),
                         "policy_rule_failed": check.rule_failed,
                         "policy_outcome": check.outcome,
-                        # kept again when the return is approved
-                        "policy_terms_kept": False,
+                        # checked again when the return is approved
+                        **check.line._policy_terms_vals(check.policy, scopes),
                     }
                 )
             verdict, note = verdicts[order]
@@ -769,44 +772,53 @@ class ReturnOrderLine(models.Model):
 
     def _policy_keep_terms(self):
         """Keep the fee and refund terms of each line's policy at approval:
-        changing or archiving the policy later changes no approved return."""
+        changing or archiving the policy later changes no approved return.
+        They were stored with the verdict; only lines whose policy changed
+        its terms since are written again."""
+        scopes = self._policy_scopes()
+        per_terms = defaultdict(list)
+        for line in self:
+            vals = line._policy_terms_vals(line.policy_id, scopes)
+            kept = {
+                name: line[name].id if name == "policy_fee_product_id" else line[name]
+                for name in vals
+            }
+            if vals != kept:
+                per_terms[json.dumps(vals, sort_keys=True)].append(line.id)
+        for vals, ids in per_terms.items():
+            self.browse(ids)._policy_set(json.loads(vals))
+
+    def _policy_scopes(self):
+        """{policy id: scope} of the active policies of these lines'
+        companies (cached, see return.policy._scopes_of_company)."""
         policies = self.env["return.policy"]
-        scopes = {
+        return {
             policy_id: scope
             for company in self.company_id
             for policy_id, scope in policies._scopes_of_company(company.id)
         }
-        per_terms = defaultdict(list)
-        for line in self:
-            policy = line.policy_id
-            scope = scopes.get(policy.id)
-            deductions = (
-                scope["deductions"]
-                if scope
-                else tuple(
-                    sorted(
-                        (str(d.grade_id.id), d.deduction_percent)
-                        for d in policy.deduction_ids
-                    )
+
+    def _policy_terms_vals(self, policy, scopes):
+        """The line's kept terms for policy, as stored (deductions per grade
+        id, read from the cached scope when the policy is active)."""
+        scope = scopes.get(policy.id)
+        deductions = (
+            scope["deductions"]
+            if scope
+            else tuple(
+                sorted(
+                    (str(d.grade_id.id), d.deduction_percent)
+                    for d in policy.deduction_ids
                 )
             )
-            key = (
-                policy.restocking_fee_percent,
-                policy.restocking_fee_product_id.id,
-                policy.refund_shipping,
-                deductions,
-            )
-            per_terms[key].append(line.id)
-        for (percent, product_id, shipping, deductions), ids in per_terms.items():
-            self.browse(ids)._policy_set(
-                {
-                    "policy_terms_kept": True,
-                    "policy_fee_percent": percent,
-                    "policy_fee_product_id": product_id,
-                    "policy_refund_shipping": shipping,
-                    "policy_deduction_percents": dict(deductions) or False,
-                }
-            )
+        )
+        return {
+            "policy_terms_kept": bool(policy),
+            "policy_fee_percent": policy.restocking_fee_percent,
+            "policy_fee_product_id": policy.restocking_fee_product_id.id,
+            "policy_refund_shipping": policy.refund_shipping,
+            "policy_deduction_percents": dict(deductions) or False,
+        }
 
     def _policy_terms(self):
         """The fee and refund terms that apply to this line: those kept at
