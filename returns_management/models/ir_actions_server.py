@@ -18,8 +18,8 @@ class IrActionsServer(models.Model):
         Odoo checks an action's groups against the user whose change
         triggered the rule, so a rule "submitted -> Approve" set up by an
         administrator would refuse every submission of a returns user. A
-        rule runs its actions as superuser (base_automation runs them with
-        sudo()); a user running an action from the web client or over RPC
+        rule runs its actions as superuser (base_automation elevates
+        them); a user running an action from the web client or over RPC
         never does, and still goes through Odoo's check. The actions' code
         then decides as a rule (see return_order_automation.py).
         """

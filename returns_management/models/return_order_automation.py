@@ -12,7 +12,7 @@ class ReturnOrder(models.Model):
       (a wizard, a notification) or a reload of the view, never a bare
       True, and raise clear errors as the buttons do.
     - Run by an automation rule (server code with superuser rights:
-      base_automation runs every action of a rule with sudo(); a click in
+      base_automation runs every action of a rule as superuser; a click in
       the web client never is) nobody can be asked anything: they act on
       the returns still in the right state and skip the others; Reject
       gives the reason of _default_reject_reason, and Approve leaves a return whose

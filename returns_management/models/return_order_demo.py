@@ -50,8 +50,8 @@ class ReturnOrder(models.Model):
         # demo data runs as the superuser; elevated to create the products,
         # customers, stock and the whole flow of a year in one go
         env = (
-            self.sudo()
-            .with_context(  # see above
+            self.sudo()  # demo data: the whole flow, see above
+            .with_context(
                 tracking_disable=True, mail_create_nolog=True, mail_notrack=True
             )
             .env

@@ -172,11 +172,12 @@ class StockWarehouse(models.Model):
         # for an inspector who may not configure operation types
         types = (
             self.env["stock.picking.type"]
-            .sudo()
+            .sudo()  # the warehouses' own type, see above
             .create([wh._prepare_qc_picking_type_vals() for wh in missing])
-        )  # see above
-        for warehouse, picking_type in zip(missing.sudo(), types, strict=True):
-            warehouse.return_qc_type_id = picking_type  # see above
+        )
+        warehouses = missing.sudo()  # the link: configuration inspectors can't write
+        for warehouse, picking_type in zip(warehouses, types, strict=True):
+            warehouse.return_qc_type_id = picking_type
 
     def _qc_routes_leave_archived_types(self):
         """Routes still on an archived internal type use the warehouse's

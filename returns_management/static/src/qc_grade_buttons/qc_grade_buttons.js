@@ -37,7 +37,6 @@ export class QcGradeButtonsField extends Component {
                 string: grade.data.name,
                 className: `btn-lg ${look.rank} flex-grow-1 text-nowrap`,
                 icon: look.icon,
-                attrs: { "data-grade": grade.data.code },
                 clickParams: {
                     type: "object",
                     name: "action_qc_grade",
