@@ -475,10 +475,12 @@ class ReturnOrder(models.Model):
         return action
 
     def _approve(self, override_reason=None):
-        """Approve the returns still approvable once locked, whoever calls it
-        and however often: a second call (an automation rule that approved
-        them meanwhile, the policy after it, a double click) does nothing."""
-        self._lock_for_update()
+        """Approve the returns still approvable, however often it is called:
+        a second call (an automation rule that approved them meanwhile, the
+        policy after it) does nothing. Every caller (the actions, the policy,
+        the bound actions) holds the returns' row locks, taken with their
+        states by _lock_for_update: locking again here would cost a query
+        per approval for nothing."""
         orders = self._filter_approvable()
         if not orders:
             return
@@ -566,8 +568,8 @@ class ReturnOrder(models.Model):
         return True
 
     def _reject(self, reason):
-        """Refuse the returns still pending once locked (see _approve)."""
-        self._lock_for_update()
+        """Refuse the returns still pending; the caller holds their row
+        locks (see _approve)."""
         orders = self.filtered(lambda o: o.state in ("draft", "to_approve"))
         orders._set_state({"state": "rejected", "reject_reason": reason})
         for order in orders:

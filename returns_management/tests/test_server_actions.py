@@ -130,32 +130,7 @@ class TestServerActions(ReturnsCommon):
     # the addon does not depend on it)
 
     def _approve_on_submit_rule(self):
-        if "base.automation" not in self.env:
-            self.skipTest("base_automation is not installed")
-        state_field = self.env["ir.model.fields"]._get("return.order", "state")
-        to_approve = state_field.selection_ids.filtered(
-            lambda s: s.value == "to_approve"
-        )
-        model = self.env["ir.model"]._get("return.order")
-        return self.env["base.automation"].create(
-            {
-                "name": "Approve submitted returns",
-                "model_id": model.id,
-                "trigger": "on_state_set",
-                "trg_selection_field_id": to_approve.id,
-                "action_server_ids": [
-                    Command.create(
-                        {
-                            "name": "Approve",
-                            "model_id": model.id,
-                            "usage": "base_automation",
-                            "state": "multi",
-                            "child_ids": [Command.link(self.approve_action.id)],
-                        }
-                    )
-                ],
-            }
-        )
+        return self._existing_action_on_submit(self.approve_action)
 
     def test_automation_rule_approves_the_returns_a_manager_submits(self):
         self._approve_on_submit_rule()
